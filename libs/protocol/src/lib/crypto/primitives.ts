@@ -1,0 +1,181 @@
+/**
+ * Every cryptographic primitive the protocol uses, in one small module (libsodium,
+ * WASM). Higher layers never touch libsodium; swapping a backend means editing this
+ * file only. Keys are raw bytes: X25519 and Ed25519 public keys 32 bytes, Ed25519
+ * secret keys 64 bytes (seed || public), X25519 private keys 32 bytes.
+ */
+import { assertBytes } from '../bytes';
+import { DecryptionError, InvalidKeyError, InvalidSignatureError } from '../errors';
+import type { RandomSource } from '../random';
+import { sodium } from './sodium';
+
+export const KEY_BYTES = 32;
+export const ED25519_SECRET_BYTES = 64;
+export const SIGNATURE_BYTES = 64;
+export const AEAD_KEY_BYTES = 32;
+export const AEAD_NONCE_BYTES = 12;
+export const AEAD_TAG_BYTES = 16;
+
+export interface KeyPair {
+  readonly publicKey: Uint8Array;
+  readonly privateKey: Uint8Array;
+}
+
+// --- X25519 ------------------------------------------------------------------------
+
+export function x25519KeyPair(random: RandomSource): KeyPair {
+  const privateKey = random.bytes(KEY_BYTES);
+  return { publicKey: sodium().crypto_scalarmult_base(privateKey), privateKey };
+}
+
+export function x25519PublicFromPrivate(privateKey: Uint8Array): Uint8Array {
+  assertBytes(privateKey, 'X25519 private key', KEY_BYTES);
+  return sodium().crypto_scalarmult_base(privateKey);
+}
+
+/** X25519; refuses a low-order peer key (libsodium returns an error on an all-zero result). */
+export function x25519(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
+  assertBytes(privateKey, 'X25519 private key', KEY_BYTES);
+  assertBytes(publicKey, 'X25519 public key', KEY_BYTES);
+  try {
+    return sodium().crypto_scalarmult(privateKey, publicKey);
+  } catch {
+    throw new InvalidKeyError('Diffie-Hellman with a low-order public key');
+  }
+}
+
+// --- Ed25519 -----------------------------------------------------------------------
+
+export function ed25519KeyPair(random: RandomSource): KeyPair {
+  const seed = random.bytes(KEY_BYTES);
+  const kp = sodium().crypto_sign_seed_keypair(seed);
+  wipe(seed);
+  return { publicKey: kp.publicKey, privateKey: kp.privateKey };
+}
+
+export function ed25519Sign(secretKey: Uint8Array, message: Uint8Array): Uint8Array {
+  assertBytes(secretKey, 'Ed25519 secret key', ED25519_SECRET_BYTES);
+  return sodium().crypto_sign_detached(message, secretKey);
+}
+
+export function ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  if (publicKey.length !== KEY_BYTES || signature.length !== SIGNATURE_BYTES) return false;
+  try {
+    return sodium().crypto_sign_verify_detached(signature, message, publicKey);
+  } catch {
+    return false;
+  }
+}
+
+/** Throws InvalidSignatureError unless the signature verifies. */
+export function ed25519VerifyOrThrow(
+  publicKey: Uint8Array,
+  message: Uint8Array,
+  signature: Uint8Array,
+  what: string,
+): void {
+  if (!ed25519Verify(publicKey, message, signature)) {
+    throw new InvalidSignatureError(`${what}: signature does not verify`);
+  }
+}
+
+/** The X25519 form of an Ed25519 public key (birational map; refuses invalid points). */
+export function ed25519PublicToX25519(publicKey: Uint8Array): Uint8Array {
+  assertBytes(publicKey, 'Ed25519 public key', KEY_BYTES);
+  try {
+    return sodium().crypto_sign_ed25519_pk_to_curve25519(publicKey);
+  } catch {
+    throw new InvalidKeyError('not a valid Ed25519 public key');
+  }
+}
+
+export function ed25519SecretToX25519(secretKey: Uint8Array): Uint8Array {
+  assertBytes(secretKey, 'Ed25519 secret key', ED25519_SECRET_BYTES);
+  return sodium().crypto_sign_ed25519_sk_to_curve25519(secretKey);
+}
+
+// --- Hashing and key derivation ------------------------------------------------------
+
+export function hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
+  return sodium().crypto_auth_hmacsha256(data, key);
+}
+
+export function sha512(data: Uint8Array): Uint8Array {
+  return sodium().crypto_hash_sha512(data);
+}
+
+export function sha256(data: Uint8Array): Uint8Array {
+  return sodium().crypto_hash_sha256(data);
+}
+
+const ZERO_SALT = new Uint8Array(32);
+
+/** HKDF-SHA256 (RFC 5869): extract then expand. libsodium-wrappers does not export its own. */
+export function hkdfSha256(
+  ikm: Uint8Array,
+  salt: Uint8Array | undefined,
+  info: Uint8Array,
+  length: number,
+): Uint8Array {
+  if (length <= 0 || length > 255 * 32) throw new RangeError('HKDF length out of range');
+  const prk = hmacSha256(salt && salt.length > 0 ? salt : ZERO_SALT, ikm);
+  const out = new Uint8Array(length);
+  let previous = new Uint8Array(0);
+  let offset = 0;
+  for (let counter = 1; offset < length; counter++) {
+    const input = new Uint8Array(previous.length + info.length + 1);
+    input.set(previous, 0);
+    input.set(info, previous.length);
+    input[input.length - 1] = counter;
+    previous = hmacSha256(prk, input);
+    out.set(previous.subarray(0, Math.min(32, length - offset)), offset);
+    offset += 32;
+  }
+  wipe(prk);
+  wipe(previous);
+  return out;
+}
+
+// --- AEAD ------------------------------------------------------------------------------
+
+/** ChaCha20-Poly1305 (IETF). Returns ciphertext || tag. */
+export function aeadEncrypt(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  plaintext: Uint8Array,
+  associatedData: Uint8Array,
+): Uint8Array {
+  return sodium().crypto_aead_chacha20poly1305_ietf_encrypt(plaintext, associatedData, null, nonce, key);
+}
+
+export function aeadDecrypt(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  ciphertext: Uint8Array,
+  associatedData: Uint8Array,
+): Uint8Array {
+  if (ciphertext.length < AEAD_TAG_BYTES) throw new DecryptionError('ciphertext shorter than its tag');
+  try {
+    return sodium().crypto_aead_chacha20poly1305_ietf_decrypt(null, ciphertext, associatedData, nonce, key);
+  } catch {
+    throw new DecryptionError('authentication failed');
+  }
+}
+
+// --- Hygiene ---------------------------------------------------------------------------
+
+/** Constant-time equality for keys and MACs (lengths are not secret). */
+export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  if (a.length === 0) return true;
+  return sodium().memcmp(a, b);
+}
+
+/** Overwrites a secret with zeros. JS may still hold copies; this wipes what we own. */
+export function wipe(secret: Uint8Array | undefined): void {
+  if (secret && secret.length > 0) sodium().memzero(secret);
+}
+
+export function secureRandomBytes(n: number): Uint8Array {
+  return sodium().randombytes_buf(n);
+}
