@@ -120,7 +120,7 @@ export function hkdfSha256(
   if (length <= 0 || length > 255 * 32) throw new RangeError('HKDF length out of range');
   const prk = hmacSha256(salt && salt.length > 0 ? salt : ZERO_SALT, ikm);
   const out = new Uint8Array(length);
-  let previous = new Uint8Array(0);
+  let previous: Uint8Array = new Uint8Array(0);
   let offset = 0;
   for (let counter = 1; offset < length; counter++) {
     const input = new Uint8Array(previous.length + info.length + 1);
