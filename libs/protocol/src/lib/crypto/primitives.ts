@@ -96,8 +96,13 @@ export function ed25519SecretToX25519(secretKey: Uint8Array): Uint8Array {
 
 // --- Hashing and key derivation ------------------------------------------------------
 
+/** HMAC-SHA256 with a key of any length (the one-shot call takes 32-byte keys only). */
 export function hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
-  return sodium().crypto_auth_hmacsha256(data, key);
+  const s = sodium();
+  if (key.length === s.crypto_auth_hmacsha256_KEYBYTES) return s.crypto_auth_hmacsha256(data, key);
+  const state = s.crypto_auth_hmacsha256_init(key);
+  s.crypto_auth_hmacsha256_update(state, data);
+  return s.crypto_auth_hmacsha256_final(state);
 }
 
 export function sha512(data: Uint8Array): Uint8Array {
