@@ -1,0 +1,213 @@
+/**
+ * message-delivery: per-device mailboxes. A send is stored before it is acknowledged and
+ * is idempotent on (sender device, clientMessageId); a message leaves a mailbox only on
+ * the recipient's ack. Live delivery goes to the gateway holding the recipient's socket.
+ */
+import { z } from 'zod';
+import type { RpcContract } from '../contract';
+import { defineEvent, defineRpc } from '../contract';
+import {
+  DEFAULT_MAILBOX_PAGE,
+  MAX_ENVELOPES_PER_SEND,
+  MAX_MAILBOX_PAGE,
+  MAX_MAILBOX_PAGE_CONTENT_BYTES,
+  MAX_MESSAGE_CONTENT_BYTES,
+  MAX_SEND_CONTENT_TOTAL_BYTES,
+} from '../limits';
+import { base64Bytes } from '../primitives/base64-bytes';
+import {
+  ClientMessageIdSchema,
+  DeviceAddressSchema,
+  GroupIdSchema,
+  MessageIdSchema,
+  TimestampMsSchema,
+} from '../primitives/ids';
+import { createSubjects, SERVICES, SUBJECTS } from '../subjects';
+import { EpochSchema } from './groups.contract';
+
+export { DEFAULT_MAILBOX_PAGE };
+
+export const MessageContentSchema = base64Bytes({ max: MAX_MESSAGE_CONTENT_BYTES });
+
+/** `prekey`: an X3DH initial message; `message`: a Double Ratchet message. */
+export const EnvelopeTypeSchema = z.enum(['prekey', 'message']);
+/** What a recipient gets: a pairwise envelope type, or `sender-key` for a group ciphertext. */
+export const StoredMessageTypeSchema = z.enum(['prekey', 'message', 'sender-key']);
+
+export const EnvelopeSchema = z.object({
+  recipient: DeviceAddressSchema,
+  type: EnvelopeTypeSchema,
+  content: MessageContentSchema,
+});
+
+const addressKey = (a: { userId: string; deviceId: number }) => `${a.userId}/${a.deviceId}`;
+
+export const SendPairwiseRequestSchema = z
+  .object({
+    sender: DeviceAddressSchema,
+    clientMessageId: ClientMessageIdSchema,
+    envelopes: z.array(EnvelopeSchema).min(1).max(MAX_ENVELOPES_PER_SEND),
+  })
+  .superRefine((req, ctx) => {
+    const seen = new Set<string>();
+    let total = 0;
+    req.envelopes.forEach((e, i) => {
+      const key = addressKey(e.recipient);
+      if (seen.has(key)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['envelopes', i, 'recipient'],
+          message: 'duplicate recipient device',
+        });
+      }
+      if (key === addressKey(req.sender)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['envelopes', i, 'recipient'],
+          message: 'envelope to the sending device',
+        });
+      }
+      seen.add(key);
+      total += e.content.length;
+    });
+    if (total > MAX_SEND_CONTENT_TOTAL_BYTES) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['envelopes'],
+        message: `envelopes total more than ${MAX_SEND_CONTENT_TOTAL_BYTES} bytes`,
+      });
+    }
+  });
+
+export const SendReplySchema = z.object({
+  clientMessageId: ClientMessageIdSchema,
+  storedAt: TimestampMsSchema,
+  /** Mailboxes the message went into. */
+  recipients: z.number().int().nonnegative(),
+  /** True when this was a resend of an already stored clientMessageId (nothing new stored). */
+  deduplicated: z.boolean(),
+});
+
+export const SendGroupRequestSchema = z.object({
+  sender: DeviceAddressSchema,
+  clientMessageId: ClientMessageIdSchema,
+  groupId: GroupIdSchema,
+  /** Membership epoch the sender's sender key was distributed for: stale -> EPOCH_CONFLICT. */
+  epoch: EpochSchema,
+  /** One sender-key ciphertext; the service fans it out to every other member device. */
+  ciphertext: MessageContentSchema,
+});
+
+export const StoredMessageSchema = z.object({
+  messageId: MessageIdSchema,
+  sender: DeviceAddressSchema,
+  type: StoredMessageTypeSchema,
+  /** Set for sender-key group messages. */
+  groupId: GroupIdSchema.optional(),
+  clientMessageId: ClientMessageIdSchema,
+  content: MessageContentSchema,
+  storedAt: TimestampMsSchema,
+});
+export type StoredMessage = z.output<typeof StoredMessageSchema>;
+
+export const FetchMailboxRequestSchema = z.object({
+  device: DeviceAddressSchema,
+  limit: z.number().int().min(1).max(MAX_MAILBOX_PAGE).optional(),
+  /** Continue after this message (paging without acking); from the oldest when absent. */
+  after: MessageIdSchema.optional(),
+});
+export const FetchMailboxReplySchema = z.object({
+  messages: z
+    .array(StoredMessageSchema)
+    .max(MAX_MAILBOX_PAGE)
+    .refine(
+      (ms) => ms.reduce((n, m) => n + m.content.length, 0) <= MAX_MAILBOX_PAGE_CONTENT_BYTES,
+      { message: `page content larger than ${MAX_MAILBOX_PAGE_CONTENT_BYTES} bytes` },
+    ),
+  /** More messages wait after this page. */
+  more: z.boolean(),
+});
+
+export const AckRequestSchema = z.object({
+  device: DeviceAddressSchema,
+  messageIds: z
+    .array(MessageIdSchema)
+    .min(1)
+    .max(MAX_MAILBOX_PAGE)
+    .refine((ids) => new Set(ids).size === ids.length, { message: 'message ids must be unique' }),
+});
+export const AckReplySchema = z.object({
+  /** Messages removed; ids already gone (or not this device's) are ignored. */
+  deleted: z.number().int().nonnegative(),
+});
+
+export const LiveDeliveryRequestSchema = z.object({
+  recipient: DeviceAddressSchema,
+  message: StoredMessageSchema,
+});
+export const LiveDeliveryReplySchema = z.object({
+  /** Written to the device's socket (the message stays in the mailbox until acked). */
+  delivered: z.boolean(),
+});
+
+export const StoredForOfflineDeviceEventSchema = z.object({
+  recipient: DeviceAddressSchema,
+  messageId: MessageIdSchema,
+  at: TimestampMsSchema,
+});
+
+const service = SERVICES.messageDelivery;
+
+export const DeliveryRpc = {
+  sendPairwise: defineRpc({
+    subject: SUBJECTS.delivery.sendPairwise,
+    service,
+    request: SendPairwiseRequestSchema,
+    reply: SendReplySchema,
+  }),
+  sendGroup: defineRpc({
+    subject: SUBJECTS.delivery.sendGroup,
+    service,
+    request: SendGroupRequestSchema,
+    reply: SendReplySchema,
+  }),
+  fetchMailbox: defineRpc({
+    subject: SUBJECTS.delivery.fetchMailbox,
+    service,
+    request: FetchMailboxRequestSchema,
+    reply: FetchMailboxReplySchema,
+  }),
+  ack: defineRpc({
+    subject: SUBJECTS.delivery.ack,
+    service,
+    request: AckRequestSchema,
+    reply: AckReplySchema,
+  }),
+} as const;
+
+export type LiveDeliveryContract = RpcContract<
+  typeof LiveDeliveryRequestSchema,
+  typeof LiveDeliveryReplySchema
+>;
+
+/**
+ * Live delivery to one device: message-delivery sends it, the gateway holding the device
+ * answers. "No responders" (UNAVAILABLE) means the device is offline.
+ */
+export function liveDeliveryRpc(userId: string, deviceId: number): LiveDeliveryContract {
+  return defineRpc({
+    subject: createSubjects().live.device(userId, deviceId),
+    service: undefined,
+    request: LiveDeliveryRequestSchema,
+    reply: LiveDeliveryReplySchema,
+  });
+}
+
+export const DeliveryEvents = {
+  /** For push-notification: wake the device (the event carries no content). */
+  storedForOfflineDevice: defineEvent({
+    subject: SUBJECTS.events.storedForOfflineDevice,
+    stream: 'events',
+    schema: StoredForOfflineDeviceEventSchema,
+  }),
+} as const;
