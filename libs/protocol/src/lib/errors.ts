@@ -91,10 +91,44 @@ export class UnknownSenderKeyError extends ProtocolError {
   readonly code = 'UNKNOWN_SENDER_KEY';
 }
 
+/** Why a membership change (or chain) was refused. Stable: callers may switch on it. */
+export type MembershipFailure =
+  | 'EMPTY_CHAIN' // no change to verify
+  | 'UNSIGNED' // the change carries no signature
+  | 'BAD_SIGNATURE' // the signature does not verify under the author's identity key
+  | 'NOT_ADMIN' // the author is not allowed to make this change at the previous epoch
+  | 'WRONG_GROUP' // the change names another group
+  | 'REPLAYED' // epoch at or below the current one: an old change shown again
+  | 'OUT_OF_ORDER' // epoch beyond current + 1: a change is missing in between
+  | 'FORK' // previous hash is not the hash of our head
+  | 'BAD_GENESIS' // epoch 0 is not a well-formed CREATE, or a later change is a CREATE
+  | 'INVALID_SUBJECT' // a subject does not fit the action (already a member, not an admin...)
+  | 'LAST_ADMIN' // the change would leave the group without an admin
+  | 'TOO_MANY_MEMBERS'; // the change would exceed MAX_GROUP_DEVICES
+
 export class MembershipError extends ProtocolError {
   readonly code = 'MEMBERSHIP_INVALID';
+  constructor(
+    readonly reason: MembershipFailure,
+    detail?: string,
+  ) {
+    super(`membership change refused: ${reason}${detail ? ` (${detail})` : ''}`);
+  }
 }
+
+/** Why a group message was refused for its sender or group. Stable. */
+export type NotAMemberFailure =
+  | 'SENDER_NOT_MEMBER' // the sending device is not a member at the current epoch
+  | 'WRONG_GROUP' // the message names a group other than the one it was opened for
+  | 'EPOCH_AHEAD' // the sender used an epoch we have not verified yet: fetch the chain, retry
+  | 'EPOCH_TOO_OLD'; // the sender used an epoch too far behind ours
 
 export class NotAMemberError extends ProtocolError {
   readonly code = 'NOT_A_MEMBER';
+  constructor(
+    readonly reason: NotAMemberFailure,
+    detail?: string,
+  ) {
+    super(`group message refused: ${reason}${detail ? ` (${detail})` : ''}`);
+  }
 }
