@@ -29,12 +29,18 @@ export default tseslint.config(
             // the protocol's public verify helpers, tagged type:verify).
             {
               sourceTag: 'scope:server',
-              onlyDependOnLibsWithTags: ['scope:shared', 'scope:server', 'type:verify'],
+              onlyDependOnLibsWithTags: ['scope:shared', 'scope:server', 'type:verify', 'scope:testing'],
             },
             { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
             {
               sourceTag: 'scope:client',
-              onlyDependOnLibsWithTags: ['scope:protocol', 'scope:shared', 'scope:client'],
+              onlyDependOnLibsWithTags: ['scope:protocol', 'scope:shared', 'scope:client', 'scope:testing'],
+            },
+            // Integration-test helpers (libs/testing): they build migrated databases, so they
+            // reach the server data lib; anything may use them in its tests.
+            {
+              sourceTag: 'scope:testing',
+              onlyDependOnLibsWithTags: ['scope:shared', 'scope:server', 'scope:testing'],
             },
           ],
         },
