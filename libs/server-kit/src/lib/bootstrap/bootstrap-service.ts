@@ -1,0 +1,120 @@
+/**
+ * Starts a Parley service: a NATS microservice in the service's queue group, optionally
+ * with an HTTP listener (hybrid app, for /health and the gateway's API), JSON logs,
+ * shutdown hooks and the RPC exception filter.
+ */
+import type { DynamicModule, INestApplication, INestMicroservice, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { CustomStrategy } from '@nestjs/microservices';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { queueGroupOf } from '@parley/contracts';
+import type { ServiceName } from '@parley/contracts';
+import type { NatsConnection } from 'nats';
+import type { Logger } from 'pino';
+import type { BaseServiceConfig } from '../config/service-config';
+import { createLogger, NestPinoLogger } from '../logging/logger';
+import { ParleyRpcExceptionFilter } from '../rpc/rpc-exception.filter';
+import { ParleyNatsServer } from '../transport/parley-nats.server';
+import { ParleyServiceRootModule } from './parley-kit.module';
+import { NATS_CONNECTION } from './tokens';
+
+/**
+ * Signals that close the service gracefully. After the hooks ran the process exits with
+ * code 0 (`useProcessExit`), which also lets pino flush.
+ */
+const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGINT'];
+
+export interface BootstrapOptions {
+  /** Service name: its queue group and the `service` field of its logs. */
+  readonly service: ServiceName | (string & {});
+  /** The service's own module (controllers, providers). */
+  readonly module: Type<unknown> | DynamicModule;
+  readonly config: BaseServiceConfig;
+  /** Also listen for HTTP on PARLEY_HTTP_PORT (0: any free port). */
+  readonly http?: boolean;
+  /** Default: pino to stdout at PARLEY_LOG_LEVEL. */
+  readonly logger?: Logger;
+  /** Close on SIGTERM/SIGINT (default true; tests that start several services turn it off). */
+  readonly shutdownHooks?: boolean;
+}
+
+export interface RunningService {
+  readonly app: INestApplication | INestMicroservice;
+  readonly nats: NatsConnection;
+  readonly logger: Logger;
+  readonly server: ParleyNatsServer;
+  /** Set when `http` was requested. */
+  readonly httpUrl: string | undefined;
+  /** Graceful close: stop taking requests, finish in-flight ones, run hooks, drain NATS. */
+  close(): Promise<void>;
+}
+
+export async function bootstrapService(options: BootstrapOptions): Promise<RunningService> {
+  const { config } = options;
+  const logger =
+    options.logger ??
+    createLogger({
+      service: options.service,
+      instanceId: config.PARLEY_INSTANCE_ID,
+      level: config.PARLEY_LOG_LEVEL,
+    });
+  const server = new ParleyNatsServer({
+    queue: queueGroupOf(options.service as ServiceName),
+    namespace: config.PARLEY_NATS_PREFIX,
+    logger,
+    shutdownTimeoutMs: config.PARLEY_SHUTDOWN_TIMEOUT_MS,
+  });
+  const root = ParleyServiceRootModule.forRoot(
+    { service: options.service, config, logger },
+    server,
+    options.module,
+  );
+  const nestLogger = new NestPinoLogger(logger);
+  const filter = new ParleyRpcExceptionFilter(logger);
+  const strategy: CustomStrategy = { strategy: server };
+
+  let app: INestApplication | INestMicroservice;
+  let httpUrl: string | undefined;
+  if (options.http) {
+    // Nest types its options as classes; object literals are its documented usage.
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment
+    const web = await NestFactory.create(root, new FastifyAdapter(), {
+      logger: nestLogger,
+      abortOnError: false,
+    });
+    const micro = web.connectMicroservice(strategy, { inheritAppConfig: true });
+    micro.useGlobalFilters(filter);
+    server.useConnection(web.get<NatsConnection>(NATS_CONNECTION));
+    if (options.shutdownHooks ?? true)
+      web.enableShutdownHooks(SHUTDOWN_SIGNALS, { useProcessExit: true });
+    await web.startAllMicroservices();
+    await web.listen(config.PARLEY_HTTP_PORT ?? 0, '0.0.0.0');
+    httpUrl = (await web.getUrl()).replace('[::1]', '127.0.0.1');
+    app = web;
+  } else {
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment
+    const micro = await NestFactory.createMicroservice(root, {
+      ...strategy,
+      logger: nestLogger,
+      abortOnError: false,
+    });
+    micro.useGlobalFilters(filter);
+    server.useConnection(micro.get<NatsConnection>(NATS_CONNECTION));
+    if (options.shutdownHooks ?? true)
+      micro.enableShutdownHooks(SHUTDOWN_SIGNALS, { useProcessExit: true });
+    await micro.listen();
+    app = micro;
+  }
+  const nats = app.get<NatsConnection>(NATS_CONNECTION);
+  logger.info({ queue: options.service, namespace: config.PARLEY_NATS_PREFIX }, 'service started');
+
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    nats,
+    logger,
+    server,
+    httpUrl,
+    close: () => (closing ??= app.close()),
+  };
+}

@@ -1,0 +1,26 @@
+/** Outgoing requests of a service, on its shared connection and namespace. */
+import { Inject, Injectable } from '@nestjs/common';
+import type { ReplyOf, RequestOf, RpcContract } from '@parley/contracts';
+import type { NatsConnection } from 'nats';
+import type { BaseServiceConfig } from '../config/service-config';
+import { request } from '../rpc/rpc-request';
+import { NATS_CONNECTION, PARLEY_CONFIG } from './tokens';
+
+@Injectable()
+export class RpcClient {
+  constructor(
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    @Inject(PARLEY_CONFIG) private readonly config: BaseServiceConfig,
+  ) {}
+
+  request<C extends RpcContract>(
+    contract: C,
+    payload: RequestOf<C>,
+    options: { timeoutMs?: number } = {},
+  ): Promise<ReplyOf<C>> {
+    return request(this.nc, contract, payload, {
+      namespace: this.config.PARLEY_NATS_PREFIX,
+      timeoutMs: options.timeoutMs ?? this.config.PARLEY_RPC_TIMEOUT_MS,
+    });
+  }
+}

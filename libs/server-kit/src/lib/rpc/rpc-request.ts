@@ -1,0 +1,106 @@
+/**
+ * The caller side of a contract: encode and check the request, send it over NATS, and
+ * return the validated reply or throw the typed ParleyError the service raised. NATS
+ * failures become UNAVAILABLE (timeout, no responders, closed connection).
+ */
+import { randomUUID } from 'node:crypto';
+import type { ReplyOf, RequestOf, RpcContract } from '@parley/contracts';
+import {
+  InternalError,
+  namespaced,
+  parleyErrorFromJSON,
+  PayloadTooLargeError,
+  UnavailableError,
+  validationErrorFromZod,
+} from '@parley/contracts';
+import type { NatsConnection } from 'nats';
+import { ErrorCode as NatsErrorCode, NatsError } from 'nats';
+import { z } from 'zod';
+import type { RequestPacket } from './rpc-packet';
+import { decodeJson, encodeJson, ReplyPacketSchema } from './rpc-packet';
+
+export const DEFAULT_RPC_TIMEOUT_MS = 5_000;
+
+export interface RequestOptions {
+  /** Reply deadline (default 5 s). */
+  readonly timeoutMs?: number;
+  /** NATS namespace prefix of the deployment (PARLEY_NATS_PREFIX). */
+  readonly namespace?: string | undefined;
+}
+
+export async function request<C extends RpcContract>(
+  nc: NatsConnection,
+  contract: C,
+  payload: RequestOf<C>,
+  options: RequestOptions = {},
+): Promise<ReplyOf<C>> {
+  const subject = namespaced(options.namespace, contract.subject);
+  let data: unknown;
+  try {
+    data = z.encode(contract.request, payload);
+  } catch (error) {
+    if (error instanceof z.ZodError) throw validationErrorFromZod(error, 'request');
+    throw error;
+  }
+  const packet: RequestPacket = { pattern: contract.subject, data, id: randomUUID() };
+  const bytes = encodeJson(packet);
+  const maxPayload = nc.info?.max_payload;
+  if (maxPayload !== undefined && bytes.length > maxPayload) {
+    throw new PayloadTooLargeError(maxPayload);
+  }
+  let replyBytes: Uint8Array;
+  try {
+    const msg = await nc.request(subject, bytes, {
+      timeout: options.timeoutMs ?? DEFAULT_RPC_TIMEOUT_MS,
+    });
+    replyBytes = msg.data;
+  } catch (error) {
+    throw natsFailure(error, subject);
+  }
+  return decodeReply(contract, replyBytes);
+}
+
+/** The reply bytes of `contract`: its validated value, or the typed error inside. */
+export function decodeReply<C extends RpcContract>(contract: C, bytes: Uint8Array): ReplyOf<C> {
+  const packet = ReplyPacketSchema.safeParse(decodeJson(bytes));
+  if (!packet.success) {
+    throw new InternalError(`malformed reply on ${contract.subject}`);
+  }
+  const { err, response } = packet.data;
+  if (err !== undefined && err !== null) throw parleyErrorFromJSON(err);
+  const reply = contract.reply.safeParse(response);
+  if (!reply.success) {
+    const first = reply.error.issues[0];
+    throw new InternalError(
+      `reply on ${contract.subject} broke its contract${first ? ` at ${first.path.join('.') || '(root)'}` : ''}`,
+    );
+  }
+  return reply.data as ReplyOf<C>;
+}
+
+const DISCONNECTED: readonly string[] = [
+  NatsErrorCode.ConnectionClosed,
+  NatsErrorCode.ConnectionDraining,
+  NatsErrorCode.Disconnect,
+  NatsErrorCode.ConnectionRefused,
+  NatsErrorCode.ConnectionTimeout,
+];
+
+/** A NATS client failure as a ParleyError. */
+export function natsFailure(error: unknown, subject: string): Error {
+  if (!(error instanceof NatsError)) return error instanceof Error ? error : new InternalError();
+  const code: string = error.code;
+  if (code === (NatsErrorCode.NoResponders as string)) {
+    return new UnavailableError('no-responders', `no service answers ${subject}`);
+  }
+  if (code === (NatsErrorCode.Timeout as string)) {
+    return new UnavailableError('timeout', `no reply on ${subject} in time`);
+  }
+  if (DISCONNECTED.includes(code)) {
+    return new UnavailableError('disconnected', `NATS connection unavailable (${code})`);
+  }
+  if (code === (NatsErrorCode.MaxPayloadExceeded as string)) {
+    return new PayloadTooLargeError(0, 'payload exceeds the NATS max_payload');
+  }
+  return new InternalError(`NATS request on ${subject} failed (${code})`);
+}

@@ -1,0 +1,129 @@
+/**
+ * Nest's NATS transport with what Parley needs on top:
+ * - every subscription joins the service's queue group, so instances share the work;
+ * - the deployment's namespace prefix goes in front of every subject;
+ * - it uses the service's one shared NATS connection (outgoing requests and JetStream use
+ *   it too), so shutdown has one order: stop taking requests, let in-flight ones finish,
+ *   then the connection owner drains it;
+ * - a packet that is not JSON gets a VALIDATION_FAILED reply instead of an unhandled
+ *   rejection.
+ */
+import { ServerNats } from '@nestjs/microservices';
+import type { NatsContext } from '@nestjs/microservices';
+import { namespaced, ValidationFailedError } from '@parley/contracts';
+import type { Msg, NatsConnection, Subscription } from 'nats';
+import type { Logger } from 'pino';
+import { encodeJson } from '../rpc/rpc-packet';
+import { InFlight } from './in-flight';
+
+export interface ParleyNatsServerOptions {
+  /** Queue group shared by the service's instances. */
+  readonly queue: string;
+  readonly namespace?: string | undefined;
+  readonly logger: Logger;
+  /** How long closing waits for in-flight requests. */
+  readonly shutdownTimeoutMs: number;
+}
+
+type Publisher = (packet: { isDisposed?: boolean; err?: unknown }) => unknown;
+
+export class ParleyNatsServer extends ServerNats {
+  private connection: NatsConnection | undefined;
+  private readonly subs: Subscription[] = [];
+  private readonly inFlight = new InFlight();
+  private readonly finishers = new WeakMap<Msg, () => void>();
+  private readonly replying = new WeakSet<Msg>();
+  private stopping: Promise<boolean> | undefined;
+
+  constructor(private readonly kit: ParleyNatsServerOptions) {
+    super({ queue: kit.queue });
+  }
+
+  /** The service's shared connection; must be set before `listen`. */
+  useConnection(connection: NatsConnection): void {
+    this.connection = connection;
+  }
+
+  /** Requests and events being handled right now. */
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  override createNatsClient(): Promise<NatsConnection> {
+    if (!this.connection) throw new Error('ParleyNatsServer: call useConnection() before listen()');
+    return Promise.resolve(this.connection);
+  }
+
+  override bindEvents(client: NatsConnection): void {
+    for (const [pattern, handler] of this.messageHandlers) {
+      const extras = handler.extras as { queue?: string } | undefined;
+      const handle = this.getMessageHandler(pattern) as (err: Error | null, msg: Msg) => unknown;
+      const sub = client.subscribe(namespaced(this.kit.namespace, pattern), {
+        queue: extras?.queue ?? this.kit.queue,
+        callback: (err, msg) => void handle.call(this, err, msg),
+      });
+      this.subs.push(sub);
+    }
+  }
+
+  override async handleMessage(channel: string, natsMsg: Msg): Promise<void> {
+    const finish = this.inFlight.begin();
+    this.finishers.set(natsMsg, finish);
+    try {
+      await super.handleMessage(channel, natsMsg);
+      // Requests finish when their last reply goes out (see getPublisher); events here.
+      if (!this.replying.has(natsMsg)) finish();
+    } catch (error) {
+      finish();
+      this.kit.logger.warn(
+        { subject: natsMsg.subject, err: error instanceof Error ? error.message : typeof error },
+        'unreadable NATS packet',
+      );
+      if (natsMsg.reply) {
+        const err = new ValidationFailedError([], 'packet is not valid JSON').toJSON();
+        natsMsg.respond(encodeJson({ err, isDisposed: true }));
+      }
+    }
+  }
+
+  override getPublisher(natsMsg: Msg, id: string, ctx: NatsContext): Publisher {
+    const publish = super.getPublisher(natsMsg, id, ctx) as Publisher;
+    const finish = this.finishers.get(natsMsg);
+    this.replying.add(natsMsg);
+    return (packet) => {
+      const sent = publish(packet);
+      if (packet.isDisposed || packet.err !== undefined) finish?.();
+      return sent;
+    };
+  }
+
+  /**
+   * Stops taking requests (the queue group's other instances get them) and waits up to
+   * `timeoutMs` for the ones in flight. Resolves false if some were still running.
+   */
+  stopAccepting(timeoutMs: number): Promise<boolean> {
+    this.stopping ??= (async () => {
+      await Promise.all(
+        this.subs.map(async (sub) => {
+          if (sub.isClosed()) return;
+          // drain: UNSUB, then the messages already on their way still get handled.
+          await sub.drain().catch(() => undefined);
+        }),
+      );
+      const idle = await this.inFlight.idle(timeoutMs);
+      if (!idle) {
+        this.kit.logger.warn(
+          { inFlight: this.inFlight.size, timeoutMs },
+          'shutdown timeout: requests still in flight',
+        );
+      }
+      return idle;
+    })();
+    return this.stopping;
+  }
+
+  override async close(): Promise<void> {
+    // The connection belongs to the kit module, which drains it after the app closed.
+    await this.stopAccepting(this.kit.shutdownTimeoutMs);
+  }
+}
