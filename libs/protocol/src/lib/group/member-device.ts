@@ -18,7 +18,8 @@ export interface MemberDevice {
 /** Why a user id is unacceptable, or undefined when it is fine. */
 export function userIdProblem(userId: string): string | undefined {
   const bytes = utf8.encode(userId);
-  if (bytes.length === 0 || bytes.length > MAX_USER_ID_BYTES) return `user id must be 1..${MAX_USER_ID_BYTES} bytes`;
+  if (bytes.length === 0 || bytes.length > MAX_USER_ID_BYTES)
+    return `user id must be 1..${MAX_USER_ID_BYTES} bytes`;
   // Lone surrogates do not survive UTF-8; refusing them keeps signed bytes and state equal.
   if (utf8.decode(bytes) !== userId) return 'user id is not well-formed Unicode';
   return undefined;
@@ -26,7 +27,10 @@ export function userIdProblem(userId: string): string | undefined {
 
 /** Throws InvalidArgumentError unless `d` is a well-formed member device; returns a copy. */
 export function checkedMemberDevice(d: MemberDevice): MemberDevice {
-  if (typeof d !== 'object' || d === null) throw new InvalidArgumentError('member device must be an object');
+  // Callers may be plain JavaScript: check the shape, not just the declared type.
+  const value: unknown = d;
+  if (typeof value !== 'object' || value === null)
+    throw new InvalidArgumentError('member device must be an object');
   if (typeof d.userId !== 'string') throw new InvalidArgumentError('user id must be a string');
   const problem = userIdProblem(d.userId);
   if (problem) throw new InvalidArgumentError(problem);
@@ -36,7 +40,11 @@ export function checkedMemberDevice(d: MemberDevice): MemberDevice {
   if (!(d.identityKey instanceof Uint8Array) || d.identityKey.length !== KEY_BYTES) {
     throw new InvalidArgumentError(`identity key must be ${KEY_BYTES} bytes`);
   }
-  return Object.freeze({ userId: d.userId, deviceId: d.deviceId, identityKey: d.identityKey.slice() });
+  return Object.freeze({
+    userId: d.userId,
+    deviceId: d.deviceId,
+    identityKey: d.identityKey.slice(),
+  });
 }
 
 /** Unambiguous map key for (user id, device id). */
@@ -45,7 +53,11 @@ export function deviceKey(d: Pick<MemberDevice, 'userId' | 'deviceId'>): string 
 }
 
 export function sameDevice(a: MemberDevice, b: MemberDevice): boolean {
-  return a.userId === b.userId && a.deviceId === b.deviceId && constantTimeEqual(a.identityKey, b.identityKey);
+  return (
+    a.userId === b.userId &&
+    a.deviceId === b.deviceId &&
+    constantTimeEqual(a.identityKey, b.identityKey)
+  );
 }
 
 /** Canonical order: by user id (UTF-16 code units), then device id. */

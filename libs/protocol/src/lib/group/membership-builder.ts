@@ -11,7 +11,11 @@ import { GROUP_NONCE_BYTES, MAX_SUBJECTS_PER_CHANGE } from './constants';
 import type { MemberDevice } from './member-device';
 import { checkedMemberDevice } from './member-device';
 import type { MembershipAction } from './membership-change';
-import { encodeMembershipChangeBody, encodeSignedMembershipChange, membershipSignedBytes } from './membership-change';
+import {
+  encodeMembershipChangeBody,
+  encodeSignedMembershipChange,
+  membershipSignedBytes,
+} from './membership-change';
 import { applyMembershipChange } from './membership-chain';
 import type { GroupMembershipState } from './membership-state';
 
@@ -23,12 +27,19 @@ export interface BuiltMembershipChange {
 }
 
 function assertTime(nowMs: number): void {
-  if (!Number.isSafeInteger(nowMs) || nowMs < 0) throw new InvalidArgumentError('time must be a safe integer >= 0');
+  if (!Number.isSafeInteger(nowMs) || nowMs < 0)
+    throw new InvalidArgumentError('time must be a safe integer >= 0');
 }
 
-function sign(author: IdentityKeyPair, body: Parameters<typeof encodeMembershipChangeBody>[0]): Uint8Array {
+function sign(
+  author: IdentityKeyPair,
+  body: Parameters<typeof encodeMembershipChangeBody>[0],
+): Uint8Array {
   const bodyBytes = encodeMembershipChangeBody(body);
-  return encodeSignedMembershipChange(bodyBytes, ed25519Sign(author.secretKey, membershipSignedBytes(bodyBytes)));
+  return encodeSignedMembershipChange(
+    bodyBytes,
+    ed25519Sign(author.secretKey, membershipSignedBytes(bodyBytes)),
+  );
 }
 
 /**
@@ -46,7 +57,9 @@ export function createGroup(
   assertTime(nowMs);
   const creatorDevice = checkedMemberDevice(creator);
   if (members.length + 1 > MAX_SUBJECTS_PER_CHANGE) {
-    throw new InvalidArgumentError(`a group starts with at most ${MAX_SUBJECTS_PER_CHANGE} devices; add more later`);
+    throw new InvalidArgumentError(
+      `a group starts with at most ${MAX_SUBJECTS_PER_CHANGE} devices; add more later`,
+    );
   }
   const change = sign(identity, {
     groupId: new Uint8Array(0),
@@ -73,8 +86,13 @@ export function buildMembershipChange(
   nowMs: number,
 ): BuiltMembershipChange {
   assertTime(nowMs);
-  if (!['add', 'remove', 'promote', 'demote'].includes(action)) throw new InvalidArgumentError('unknown action');
-  if (!Array.isArray(subjects) || subjects.length === 0 || subjects.length > MAX_SUBJECTS_PER_CHANGE) {
+  if (!['add', 'remove', 'promote', 'demote'].includes(action))
+    throw new InvalidArgumentError('unknown action');
+  if (
+    !Array.isArray(subjects) ||
+    subjects.length === 0 ||
+    subjects.length > MAX_SUBJECTS_PER_CHANGE
+  ) {
     throw new InvalidArgumentError(`a change names 1..${MAX_SUBJECTS_PER_CHANGE} devices`);
   }
   const change = sign(author, {

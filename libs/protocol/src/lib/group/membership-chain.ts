@@ -29,12 +29,22 @@ import { MAX_GROUP_DEVICES } from './constants';
 import type { MemberDevice } from './member-device';
 import { deviceKey, sameDevice } from './member-device';
 import type { MembershipChange } from './membership-change';
-import { decodeSignedMembershipChange, membershipChangeHash, membershipSignedBytes } from './membership-change';
+import {
+  decodeSignedMembershipChange,
+  membershipChangeHash,
+  membershipSignedBytes,
+} from './membership-change';
 import { GroupMembershipState } from './membership-state';
 
 function verifySignature(change: MembershipChange): void {
   if (change.signature.length === 0) throw new MembershipError('UNSIGNED');
-  if (!ed25519Verify(change.authorIdentityKey, membershipSignedBytes(change.bodyBytes), change.signature)) {
+  if (
+    !ed25519Verify(
+      change.authorIdentityKey,
+      membershipSignedBytes(change.bodyBytes),
+      change.signature,
+    )
+  ) {
     throw new MembershipError('BAD_SIGNATURE');
   }
 }
@@ -49,22 +59,34 @@ function distinctSubjects(subjects: readonly MemberDevice[]): void {
 
 function applyGenesis(change: MembershipChange): GroupMembershipState {
   if (change.epoch !== 0) throw new MembershipError('OUT_OF_ORDER', 'a chain starts at epoch 0');
-  if (change.action !== 'create') throw new MembershipError('BAD_GENESIS', 'epoch 0 must be a CREATE');
-  if (change.groupId.length !== 0 || change.previousHash.length !== 0 || change.groupNonce.length === 0) {
-    throw new MembershipError('BAD_GENESIS', 'CREATE has no group id or previous hash, and has a nonce');
+  if (change.action !== 'create')
+    throw new MembershipError('BAD_GENESIS', 'epoch 0 must be a CREATE');
+  if (
+    change.groupId.length !== 0 ||
+    change.previousHash.length !== 0 ||
+    change.groupNonce.length === 0
+  ) {
+    throw new MembershipError(
+      'BAD_GENESIS',
+      'CREATE has no group id or previous hash, and has a nonce',
+    );
   }
   verifySignature(change);
   distinctSubjects(change.subjects);
   if (change.subjects.length > MAX_GROUP_DEVICES) throw new MembershipError('TOO_MANY_MEMBERS');
-  const creator = change.subjects.find((s) => constantTimeEqual(s.identityKey, change.authorIdentityKey));
+  const creator = change.subjects.find((s) =>
+    constantTimeEqual(s.identityKey, change.authorIdentityKey),
+  );
   if (!creator) throw new MembershipError('BAD_GENESIS', 'the creator must be a subject of CREATE');
   const groupId = membershipChangeHash(change.encoded);
   return new GroupMembershipState(groupId, 0, groupId, change.subjects, [deviceKey(creator)]);
 }
 
 function applyNext(state: GroupMembershipState, change: MembershipChange): GroupMembershipState {
-  if (change.groupId.length === 0 || !state.sameGroup(change.groupId)) throw new MembershipError('WRONG_GROUP');
-  if (change.epoch <= state.epoch) throw new MembershipError('REPLAYED', `epoch ${change.epoch} <= ${state.epoch}`);
+  if (change.groupId.length === 0 || !state.sameGroup(change.groupId))
+    throw new MembershipError('WRONG_GROUP');
+  if (change.epoch <= state.epoch)
+    throw new MembershipError('REPLAYED', `epoch ${change.epoch} <= ${state.epoch}`);
   if (change.epoch !== state.epoch + 1) {
     throw new MembershipError('OUT_OF_ORDER', `epoch ${change.epoch} after ${state.epoch}`);
   }
@@ -75,7 +97,8 @@ function applyNext(state: GroupMembershipState, change: MembershipChange): Group
   const author = state.memberByIdentityKey(change.authorIdentityKey);
   if (!author) throw new MembershipError('NOT_ADMIN', 'the author is not a member');
   const authorIsAdmin = state.isAdmin(author);
-  const selfRemoval = change.action === 'remove' && change.subjects.every((s) => s.userId === author.userId);
+  const selfRemoval =
+    change.action === 'remove' && change.subjects.every((s) => s.userId === author.userId);
   if (!authorIsAdmin && !selfRemoval) throw new MembershipError('NOT_ADMIN');
   verifySignature(change);
   distinctSubjects(change.subjects);
@@ -101,11 +124,13 @@ function applyNext(state: GroupMembershipState, change: MembershipChange): Group
         admins.delete(key);
         break;
       case 'promote':
-        if (!isCurrent(s) || admins.has(key)) throw new MembershipError('INVALID_SUBJECT', 'not a plain member');
+        if (!isCurrent(s) || admins.has(key))
+          throw new MembershipError('INVALID_SUBJECT', 'not a plain member');
         admins.add(key);
         break;
       case 'demote':
-        if (!isCurrent(s) || !admins.has(key)) throw new MembershipError('INVALID_SUBJECT', 'not an admin');
+        if (!isCurrent(s) || !admins.has(key))
+          throw new MembershipError('INVALID_SUBJECT', 'not an admin');
         admins.delete(key);
         break;
     }
@@ -143,11 +168,12 @@ export function verifyMembershipChain(
   changes: readonly Uint8Array[],
   expectedGroupId?: Uint8Array,
 ): GroupMembershipState {
-  if (changes.length === 0) throw new MembershipError('EMPTY_CHAIN');
-  let state = applyMembershipChange(undefined, changes[0]!);
+  const [genesis, ...rest] = changes;
+  if (genesis === undefined) throw new MembershipError('EMPTY_CHAIN');
+  let state = applyMembershipChange(undefined, genesis);
   if (expectedGroupId !== undefined && !state.sameGroup(expectedGroupId)) {
     throw new MembershipError('WRONG_GROUP', 'the genesis does not hash to the expected group id');
   }
-  for (let i = 1; i < changes.length; i++) state = applyMembershipChange(state, changes[i]!);
+  for (const change of rest) state = applyMembershipChange(state, change);
   return state;
 }

@@ -8,7 +8,14 @@
 import { concatBytes, utf8 } from '../bytes';
 import { KEY_BYTES, sha256, SIGNATURE_BYTES } from '../crypto/primitives';
 import { DecodeError } from '../errors';
-import { decodeBody, decodeVersioned, encodeBody, encodeVersioned, requireLength, WIRE_VERSION } from '../wire/codec';
+import {
+  decodeBody,
+  decodeVersioned,
+  encodeBody,
+  encodeVersioned,
+  requireLength,
+  WIRE_VERSION,
+} from '../wire/codec';
 import {
   MembershipChangeBody_Action as Action,
   MembershipChangeBodySchema,
@@ -69,7 +76,11 @@ export function encodeMembershipChangeBody(b: MembershipChangeBody): Uint8Array 
     epoch: BigInt(b.epoch),
     previousHash: b.previousHash,
     action: TO_WIRE[b.action],
-    subjects: b.subjects.map((s) => ({ userId: s.userId, deviceId: s.deviceId, identityKey: s.identityKey })),
+    subjects: b.subjects.map((s) => ({
+      userId: s.userId,
+      deviceId: s.deviceId,
+      identityKey: s.identityKey,
+    })),
     authorIdentityKey: b.authorIdentityKey,
     timestampMs: BigInt(b.timestampMs),
     groupNonce: b.groupNonce,
@@ -81,7 +92,10 @@ export function membershipSignedBytes(bodyBytes: Uint8Array): Uint8Array {
   return concatBytes(SIGNATURE_CONTEXT, new Uint8Array([WIRE_VERSION]), bodyBytes);
 }
 
-export function encodeSignedMembershipChange(bodyBytes: Uint8Array, signature: Uint8Array): Uint8Array {
+export function encodeSignedMembershipChange(
+  bodyBytes: Uint8Array,
+  signature: Uint8Array,
+): Uint8Array {
   return encodeVersioned(SignedMembershipChangeSchema, { body: bodyBytes, signature });
 }
 
@@ -91,7 +105,8 @@ export function membershipChangeHash(encoded: Uint8Array): Uint8Array {
 }
 
 function safeNumber(v: bigint, field: string): number {
-  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new DecodeError('MALFORMED', WHAT, `${field} out of range`);
+  if (v > BigInt(Number.MAX_SAFE_INTEGER))
+    throw new DecodeError('MALFORMED', WHAT, `${field} out of range`);
   return Number(v);
 }
 
@@ -104,7 +119,12 @@ function optionalLength(b: Uint8Array, length: number, field: string): Uint8Arra
 
 /** Strict structural decode; throws DecodeError. Semantics are checked when applied. */
 export function decodeSignedMembershipChange(encoded: Uint8Array): MembershipChange {
-  const outer = decodeVersioned(SignedMembershipChangeSchema, encoded, WHAT, MAX_MEMBERSHIP_CHANGE_BYTES);
+  const outer = decodeVersioned(
+    SignedMembershipChangeSchema,
+    encoded,
+    WHAT,
+    MAX_MEMBERSHIP_CHANGE_BYTES,
+  );
   const signature = optionalLength(outer.signature, SIGNATURE_BYTES, 'signature');
   const m = decodeBody(MembershipChangeBodySchema, outer.body, WHAT, MAX_MEMBERSHIP_CHANGE_BYTES);
   const action = FROM_WIRE.get(m.action);
@@ -130,7 +150,12 @@ export function decodeSignedMembershipChange(encoded: Uint8Array): MembershipCha
     previousHash: optionalLength(m.previousHash, MEMBERSHIP_HASH_BYTES, 'previous hash'),
     action,
     subjects,
-    authorIdentityKey: requireLength(m.authorIdentityKey, KEY_BYTES, WHAT, 'author identity key').slice(),
+    authorIdentityKey: requireLength(
+      m.authorIdentityKey,
+      KEY_BYTES,
+      WHAT,
+      'author identity key',
+    ).slice(),
     timestampMs: safeNumber(m.timestampMs, 'timestamp'),
     groupNonce: optionalLength(m.groupNonce, GROUP_NONCE_BYTES, 'group nonce'),
   };

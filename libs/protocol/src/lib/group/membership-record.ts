@@ -9,7 +9,12 @@ import { DecodeError } from '../errors';
 import { decodeVersioned, encodeVersioned, requireLength } from '../wire/codec';
 import { GroupMembershipRecordSchema } from '../wire/generated/parley/storage/v1/group_membership_pb';
 import { toHex } from '../bytes';
-import { GROUP_ID_BYTES, MAX_GROUP_DEVICES, MAX_MEMBERSHIP_RECORD_BYTES, MEMBERSHIP_HASH_BYTES } from './constants';
+import {
+  GROUP_ID_BYTES,
+  MAX_GROUP_DEVICES,
+  MAX_MEMBERSHIP_RECORD_BYTES,
+  MEMBERSHIP_HASH_BYTES,
+} from './constants';
 import type { MemberDevice } from './member-device';
 import { compareDevices, deviceKey, userIdProblem } from './member-device';
 import { GroupMembershipState } from './membership-state';
@@ -41,7 +46,11 @@ export function deserializeMembershipState(record: GroupMembershipRecord): Group
   for (const r of m.members) {
     const problem = userIdProblem(r.userId);
     if (problem) throw new DecodeError('MALFORMED', WHAT, problem);
-    const d = { userId: r.userId, deviceId: r.deviceId, identityKey: requireLength(r.identityKey, KEY_BYTES, WHAT, 'identity key') };
+    const d = {
+      userId: r.userId,
+      deviceId: r.deviceId,
+      identityKey: requireLength(r.identityKey, KEY_BYTES, WHAT, 'identity key'),
+    };
     const previous = members[members.length - 1];
     if (previous && compareDevices(previous, d) >= 0) {
       throw new DecodeError('MALFORMED', WHAT, 'members must be sorted and distinct');
@@ -50,7 +59,8 @@ export function deserializeMembershipState(record: GroupMembershipRecord): Group
     members.push(d);
     if (r.admin) admins.push(deviceKey(d));
   }
-  if (identities.size !== members.length) throw new DecodeError('MALFORMED', WHAT, 'identity key used twice');
+  if (identities.size !== members.length)
+    throw new DecodeError('MALFORMED', WHAT, 'identity key used twice');
   if (admins.length === 0) throw new DecodeError('MALFORMED', WHAT, 'no admin');
   return new GroupMembershipState(
     requireLength(m.groupId, GROUP_ID_BYTES, WHAT, 'group id'),

@@ -55,7 +55,9 @@ export class GroupMembershipState {
   }
 
   admins(): MemberDevice[] {
-    return [...this.byDevice.values()].filter((d) => this.adminKeys.has(deviceKey(d))).map(copyDevice);
+    return [...this.byDevice.values()]
+      .filter((d) => this.adminKeys.has(deviceKey(d)))
+      .map(copyDevice);
   }
 
   /** True only if user id, device id AND identity key all match a member. */
@@ -81,5 +83,4 @@ export class GroupMembershipState {
   sameGroup(groupId: Uint8Array): boolean {
     return constantTimeEqual(this.groupIdBytes, groupId);
   }
-
 }

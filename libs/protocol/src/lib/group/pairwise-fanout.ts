@@ -36,15 +36,24 @@ export interface PairwiseCiphertext {
 }
 
 export function encodePairwiseGroupPayload(p: PairwiseGroupPayload): Uint8Array {
-  return encodeVersioned(PairwiseGroupPayloadSchema, { groupId: p.groupId, epoch: BigInt(p.epoch), body: p.body });
+  return encodeVersioned(PairwiseGroupPayloadSchema, {
+    groupId: p.groupId,
+    epoch: BigInt(p.epoch),
+    body: p.body,
+  });
 }
 
 /** Strict decode; throws DecodeError. */
 export function decodePairwiseGroupPayload(bytes: Uint8Array): PairwiseGroupPayload {
   const m = decodeVersioned(PairwiseGroupPayloadSchema, bytes, WHAT, MAX_PAYLOAD_BYTES);
   if (m.epoch > BigInt(Number.MAX_SAFE_INTEGER)) throw new DecodeError('MALFORMED', WHAT, 'epoch');
-  if (m.body.length > MAX_PAIRWISE_GROUP_BODY_BYTES) throw new DecodeError('TOO_LARGE', WHAT, 'body');
-  return { groupId: requireLength(m.groupId, GROUP_ID_BYTES, WHAT, 'group id'), epoch: Number(m.epoch), body: m.body };
+  if (m.body.length > MAX_PAIRWISE_GROUP_BODY_BYTES)
+    throw new DecodeError('TOO_LARGE', WHAT, 'body');
+  return {
+    groupId: requireLength(m.groupId, GROUP_ID_BYTES, WHAT, 'group id'),
+    epoch: Number(m.epoch),
+    body: m.body,
+  };
 }
 
 /**
@@ -59,10 +68,17 @@ export function encryptPairwiseGroupMessage(
 ): PairwiseCiphertext[] {
   assertBytes(body, 'group message body');
   if (body.length > MAX_PAIRWISE_GROUP_BODY_BYTES) {
-    throw new InvalidArgumentError(`group message body exceeds ${MAX_PAIRWISE_GROUP_BODY_BYTES} bytes`);
+    throw new InvalidArgumentError(
+      `group message body exceeds ${MAX_PAIRWISE_GROUP_BODY_BYTES} bytes`,
+    );
   }
-  if (!membership.isMember(sender)) throw new NotAMemberError('SENDER_NOT_MEMBER', 'we are not a member');
-  const plaintext = encodePairwiseGroupPayload({ groupId: membership.groupId, epoch: membership.epoch, body });
+  if (!membership.isMember(sender))
+    throw new NotAMemberError('SENDER_NOT_MEMBER', 'we are not a member');
+  const plaintext = encodePairwiseGroupPayload({
+    groupId: membership.groupId,
+    epoch: membership.epoch,
+    body,
+  });
   return membership
     .members()
     .filter((d) => !sameDevice(d, sender))
@@ -88,7 +104,8 @@ export function openPairwiseGroupPayload(
     throw new NotAMemberError('WRONG_GROUP', 'not a group we are in');
   }
   if (payload.epoch > membership.epoch) throw new NotAMemberError('EPOCH_AHEAD');
-  if (membership.epoch - payload.epoch > MAX_PAIRWISE_EPOCH_LAG) throw new NotAMemberError('EPOCH_TOO_OLD');
+  if (membership.epoch - payload.epoch > MAX_PAIRWISE_EPOCH_LAG)
+    throw new NotAMemberError('EPOCH_TOO_OLD');
   if (!membership.isMember(sender)) throw new NotAMemberError('SENDER_NOT_MEMBER');
   return payload;
 }

@@ -58,7 +58,11 @@ export interface SafetyNumber {
 }
 
 /** One party's iterated hash (64 bytes). `serializedKey` is a typed key encoding. */
-export function fingerprintHash(serializedKey: Uint8Array, stableId: Uint8Array, iterations: number): Uint8Array {
+export function fingerprintHash(
+  serializedKey: Uint8Array,
+  stableId: Uint8Array,
+  iterations: number,
+): Uint8Array {
   if (!Number.isInteger(iterations) || iterations < 2 || iterations > 1_000_000) {
     throw new InvalidArgumentError('iterations must be in 2..1000000');
   }
@@ -79,7 +83,7 @@ export function fingerprintDigits(hash: Uint8Array): string {
   for (let chunk = 0; chunk < 6; chunk++) {
     let value = 0;
     // 5 bytes < 2^40 fit exactly in a double.
-    for (let i = 0; i < 5; i++) value = value * 256 + hash[chunk * 5 + i]!;
+    for (const byte of hash.subarray(chunk * 5, chunk * 5 + 5)) value = value * 256 + byte;
     digits += String(value % 100_000).padStart(5, '0');
   }
   return digits;
@@ -111,18 +115,28 @@ export function safetyNumberFromSerializedKeys(
   };
 }
 
-function party(p: SafetyNumberParty, who: string): { serializedKey: Uint8Array; stableId: Uint8Array } {
+function party(
+  p: SafetyNumberParty,
+  who: string,
+): { serializedKey: Uint8Array; stableId: Uint8Array } {
   assertBytes(p.identityKey, `${who} identity key`, KEY_BYTES);
-  if (typeof p.stableId !== 'string') throw new InvalidArgumentError(`${who} stable id must be a string`);
+  if (typeof p.stableId !== 'string')
+    throw new InvalidArgumentError(`${who} stable id must be a string`);
   const stableId = utf8.encode(p.stableId);
   if (stableId.length === 0 || stableId.length > MAX_STABLE_ID_BYTES) {
     throw new InvalidArgumentError(`${who} stable id must be 1..${MAX_STABLE_ID_BYTES} bytes`);
   }
-  return { serializedKey: concatBytes(new Uint8Array([SAFETY_NUMBER_KEY_TYPE]), p.identityKey), stableId };
+  return {
+    serializedKey: concatBytes(new Uint8Array([SAFETY_NUMBER_KEY_TYPE]), p.identityKey),
+    stableId,
+  };
 }
 
 /** The safety number between our device and theirs. Both sides get the same digits. */
-export function computeSafetyNumber(ours: SafetyNumberParty, theirs: SafetyNumberParty): SafetyNumber {
+export function computeSafetyNumber(
+  ours: SafetyNumberParty,
+  theirs: SafetyNumberParty,
+): SafetyNumber {
   return safetyNumberFromSerializedKeys(
     party(ours, 'our'),
     party(theirs, 'their'),
@@ -131,19 +145,25 @@ export function computeSafetyNumber(ours: SafetyNumberParty, theirs: SafetyNumbe
   );
 }
 
-function parseScannable(bytes: Uint8Array, what: string): { version: number; local: Uint8Array; remote: Uint8Array } {
+function parseScannable(
+  bytes: Uint8Array,
+  what: string,
+): { version: number; local: Uint8Array; remote: Uint8Array } {
   if (!(bytes instanceof Uint8Array)) throw new DecodeError('MALFORMED', what, 'not bytes');
-  if (bytes.length !== SCANNABLE_SAFETY_NUMBER_BYTES) throw new DecodeError('MALFORMED', what, 'length');
+  if (bytes.length !== SCANNABLE_SAFETY_NUMBER_BYTES)
+    throw new DecodeError('MALFORMED', what, 'length');
   const localAt = 2 + SCANNABLE_LOCAL_PREFIX.length;
   const remotePrefixAt = localAt + SCANNABLE_HASH_BYTES;
   const remoteAt = remotePrefixAt + SCANNABLE_REMOTE_PREFIX.length;
+  const [tag, version] = bytes;
   const framingOk =
-    bytes[0] === SCANNABLE_VERSION_TAG &&
+    tag === SCANNABLE_VERSION_TAG &&
+    version !== undefined &&
     SCANNABLE_LOCAL_PREFIX.every((b, i) => bytes[2 + i] === b) &&
     SCANNABLE_REMOTE_PREFIX.every((b, i) => bytes[remotePrefixAt + i] === b);
   if (!framingOk) throw new DecodeError('MALFORMED', what, 'layout');
   return {
-    version: bytes[1]!,
+    version,
     local: bytes.subarray(localAt, localAt + SCANNABLE_HASH_BYTES),
     remote: bytes.subarray(remoteAt, remoteAt + SCANNABLE_HASH_BYTES),
   };
@@ -158,7 +178,14 @@ export function compareScannableSafetyNumbers(ours: Uint8Array, scanned: Uint8Ar
   const mine = parseScannable(ours, 'our scannable safety number');
   const theirs = parseScannable(scanned, 'scanned safety number');
   if (mine.version !== theirs.version) {
-    throw new DecodeError('UNSUPPORTED_VERSION', 'scanned safety number', `version ${theirs.version}`);
+    throw new DecodeError(
+      'UNSUPPORTED_VERSION',
+      'scanned safety number',
+      `version ${theirs.version}`,
+    );
   }
-  return constantTimeEqual(concatBytes(theirs.local, theirs.remote), concatBytes(mine.remote, mine.local));
+  return constantTimeEqual(
+    concatBytes(theirs.local, theirs.remote),
+    concatBytes(mine.remote, mine.local),
+  );
 }

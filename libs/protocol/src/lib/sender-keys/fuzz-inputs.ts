@@ -13,11 +13,31 @@ type Edit =
   | { op: 'append'; bytes: Uint8Array };
 
 const edit: fc.Arbitrary<Edit> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ op: fc.constant('set' as const), at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('insert' as const), at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      op: fc.constant('set' as const),
+      at: fc.nat(),
+      value: fc.integer({ min: 0, max: 255 }),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant('insert' as const),
+      at: fc.nat(),
+      value: fc.integer({ min: 0, max: 255 }),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('delete' as const), at: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('truncate' as const), at: fc.nat() }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('append' as const), bytes: fc.uint8Array({ minLength: 1, maxLength: 8 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      op: fc.constant('append' as const),
+      bytes: fc.uint8Array({ minLength: 1, maxLength: 8 }),
+    }),
+  },
 );
 
 function applyEdit(bytes: Uint8Array, e: Edit): Uint8Array {

@@ -9,7 +9,12 @@
  */
 import { assertBytes } from '../bytes';
 import { constantTimeEqual, ed25519Sign, ed25519Verify } from '../crypto/primitives';
-import { InvalidArgumentError, InvalidSignatureError, InvalidStateError, UnknownSenderKeyError } from '../errors';
+import {
+  InvalidArgumentError,
+  InvalidSignatureError,
+  InvalidStateError,
+  UnknownSenderKeyError,
+} from '../errors';
 import { MAX_SENDER_KEY_PLAINTEXT_BYTES } from './constants';
 import type { SenderKeyState } from './sender-key-state';
 import { sealWithSeed, openWithSeed } from './sender-message-key';
@@ -28,14 +33,19 @@ export function encryptSenderKeyMessage(own: SenderKeyState, plaintext: Uint8Arr
   if (plaintext.length > MAX_SENDER_KEY_PLAINTEXT_BYTES) {
     throw new InvalidArgumentError(`plaintext exceeds ${MAX_SENDER_KEY_PLAINTEXT_BYTES} bytes`);
   }
-  if (!own.isOwn) throw new InvalidStateError('only our own sender key encrypts');
   const chain = own.current;
+  const signingSecretKey = chain.signingSecretKey;
+  if (!signingSecretKey) throw new InvalidStateError('only our own sender key encrypts');
   const step = chain.nextSendStep();
   try {
-    const header = { distributionId: own.distributionId, chainId: chain.chainId, iteration: step.iteration };
+    const header = {
+      distributionId: own.distributionId,
+      chainId: chain.chainId,
+      iteration: step.iteration,
+    };
     const ciphertext = sealWithSeed(step.seed, plaintext, senderKeyAssociatedData(header));
     const body = encodeSenderKeyMessageBody(header, ciphertext);
-    const signature = ed25519Sign(chain.signingSecretKey!, senderKeySignedBytes(body));
+    const signature = ed25519Sign(signingSecretKey, senderKeySignedBytes(body));
     return encodeSenderKeyMessage(body, signature);
   } finally {
     wipe(step.seed);
@@ -49,7 +59,10 @@ export function encryptSenderKeyMessage(own: SenderKeyState, plaintext: Uint8Arr
  * DuplicateMessageError, TooManySkippedError or DecryptionError; on any throw the state
  * is unchanged.
  */
-export function decryptSenderKeyMessage(state: SenderKeyState, messageBytes: Uint8Array): Uint8Array {
+export function decryptSenderKeyMessage(
+  state: SenderKeyState,
+  messageBytes: Uint8Array,
+): Uint8Array {
   const m = decodeSenderKeyMessage(messageBytes);
   if (!constantTimeEqual(m.distributionId, state.distributionId)) {
     throw new UnknownSenderKeyError('message is for another distribution id');

@@ -15,7 +15,8 @@ import { randomChainId } from './sender-key-distribution';
 import { assertGroupId, SenderKeyState } from './sender-key-state';
 
 function assertTime(nowMs: number): void {
-  if (!Number.isSafeInteger(nowMs) || nowMs < 0) throw new InvalidArgumentError('time must be a safe integer >= 0');
+  if (!Number.isSafeInteger(nowMs) || nowMs < 0)
+    throw new InvalidArgumentError('time must be a safe integer >= 0');
 }
 
 function freshChain(random: RandomSource, nowMs: number, avoidChainId?: number): SenderChain {
@@ -33,10 +34,16 @@ function freshChain(random: RandomSource, nowMs: number, avoidChainId?: number):
   });
 }
 
-export function createOwnSenderKey(groupId: Uint8Array, random: RandomSource, nowMs: number): SenderKeyState {
+export function createOwnSenderKey(
+  groupId: Uint8Array,
+  random: RandomSource,
+  nowMs: number,
+): SenderKeyState {
   assertGroupId(groupId);
   assertTime(nowMs);
-  return new SenderKeyState(groupId.slice(), random.bytes(DISTRIBUTION_ID_BYTES), [freshChain(random, nowMs)]);
+  return new SenderKeyState(groupId.slice(), random.bytes(DISTRIBUTION_ID_BYTES), [
+    freshChain(random, nowMs),
+  ]);
 }
 
 /** Replaces our chain in place; distribute the new one with createSenderKeyDistribution. */
@@ -52,7 +59,11 @@ export interface SenderKeyRotationPolicy {
 }
 
 /** True when our current chain has sent `maxMessages` messages or is `maxAgeMs` old. */
-export function senderKeyRotationDue(own: SenderKeyState, policy: SenderKeyRotationPolicy, nowMs: number): boolean {
+export function senderKeyRotationDue(
+  own: SenderKeyState,
+  policy: SenderKeyRotationPolicy,
+  nowMs: number,
+): boolean {
   assertTime(nowMs);
   const c = own.current;
   if (policy.maxMessages !== undefined) {

@@ -7,7 +7,11 @@
  */
 import { wipe } from '../crypto/primitives';
 import { DuplicateMessageError, InvalidStateError, TooManySkippedError } from '../errors';
-import { MAX_SENDER_KEY_ITERATION, MAX_SENDER_KEY_SKIP, MAX_SKIPPED_SENDER_KEYS } from './constants';
+import {
+  MAX_SENDER_KEY_ITERATION,
+  MAX_SENDER_KEY_SKIP,
+  MAX_SKIPPED_SENDER_KEYS,
+} from './constants';
 import { messageKeySeed, nextChainKey } from './sender-chain-key';
 
 export interface SenderChainParams {

@@ -35,10 +35,20 @@ export function encodeSenderKeyDistribution(d: SenderKeyDistribution): Uint8Arra
 
 /** Strict decode; throws DecodeError. The returned chain key is a copy the caller owns. */
 export function decodeSenderKeyDistribution(bytes: Uint8Array): SenderKeyDistribution {
-  const m = decodeVersioned(SenderKeyDistributionMessageSchema, bytes, WHAT, MAX_DISTRIBUTION_BYTES);
+  const m = decodeVersioned(
+    SenderKeyDistributionMessageSchema,
+    bytes,
+    WHAT,
+    MAX_DISTRIBUTION_BYTES,
+  );
   if (m.iteration > MAX_SENDER_KEY_ITERATION) throw new DecodeError('MALFORMED', WHAT, 'iteration');
   return {
-    distributionId: requireLength(m.distributionId, DISTRIBUTION_ID_BYTES, WHAT, 'distribution id').slice(),
+    distributionId: requireLength(
+      m.distributionId,
+      DISTRIBUTION_ID_BYTES,
+      WHAT,
+      'distribution id',
+    ).slice(),
     chainId: m.chainId,
     iteration: m.iteration,
     chainKey: requireLength(m.chainKey, KEY_BYTES, WHAT, 'chain key').slice(),

@@ -8,9 +8,23 @@
 import { concatBytes } from '../bytes';
 import { AEAD_TAG_BYTES, SIGNATURE_BYTES } from '../crypto/primitives';
 import { DecodeError } from '../errors';
-import { decodeBody, decodeVersioned, encodeBody, encodeVersioned, requireLength, WIRE_VERSION } from '../wire/codec';
-import { SenderKeyMessageBodySchema, SenderKeyMessageSchema } from '../wire/generated/parley/wire/v1/wire_pb';
-import { DISTRIBUTION_ID_BYTES, MAX_SENDER_KEY_ITERATION, MAX_SENDER_KEY_PLAINTEXT_BYTES } from './constants';
+import {
+  decodeBody,
+  decodeVersioned,
+  encodeBody,
+  encodeVersioned,
+  requireLength,
+  WIRE_VERSION,
+} from '../wire/codec';
+import {
+  SenderKeyMessageBodySchema,
+  SenderKeyMessageSchema,
+} from '../wire/generated/parley/wire/v1/wire_pb';
+import {
+  DISTRIBUTION_ID_BYTES,
+  MAX_SENDER_KEY_ITERATION,
+  MAX_SENDER_KEY_PLAINTEXT_BYTES,
+} from './constants';
 
 const WHAT = 'SenderKeyMessage';
 const MAX_CIPHERTEXT_BYTES = MAX_SENDER_KEY_PLAINTEXT_BYTES + AEAD_TAG_BYTES;
@@ -41,7 +55,10 @@ export function senderKeyAssociatedData(header: SenderKeyMessageHeader): Uint8Ar
   return concatBytes(VERSION_PREFIX, fields);
 }
 
-export function encodeSenderKeyMessageBody(header: SenderKeyMessageHeader, ciphertext: Uint8Array): Uint8Array {
+export function encodeSenderKeyMessageBody(
+  header: SenderKeyMessageHeader,
+  ciphertext: Uint8Array,
+): Uint8Array {
   return encodeBody(SenderKeyMessageBodySchema, {
     distributionId: header.distributionId,
     chainId: header.chainId,
@@ -64,12 +81,18 @@ export function decodeSenderKeyMessage(bytes: Uint8Array): SenderKeyMessage {
   const outer = decodeVersioned(SenderKeyMessageSchema, bytes, WHAT);
   const signature = requireLength(outer.signature, SIGNATURE_BYTES, WHAT, 'signature');
   const body = decodeBody(SenderKeyMessageBodySchema, outer.body, WHAT, MAX_BODY_BYTES);
-  if (body.iteration > MAX_SENDER_KEY_ITERATION) throw new DecodeError('MALFORMED', WHAT, 'iteration');
+  if (body.iteration > MAX_SENDER_KEY_ITERATION)
+    throw new DecodeError('MALFORMED', WHAT, 'iteration');
   if (body.ciphertext.length < AEAD_TAG_BYTES || body.ciphertext.length > MAX_CIPHERTEXT_BYTES) {
     throw new DecodeError('MALFORMED', WHAT, 'ciphertext length');
   }
   return {
-    distributionId: requireLength(body.distributionId, DISTRIBUTION_ID_BYTES, WHAT, 'distribution id'),
+    distributionId: requireLength(
+      body.distributionId,
+      DISTRIBUTION_ID_BYTES,
+      WHAT,
+      'distribution id',
+    ),
     chainId: body.chainId,
     iteration: body.iteration,
     ciphertext: body.ciphertext,

@@ -46,18 +46,32 @@ export function serializeSenderKeyState(state: SenderKeyState): SenderKeyRecord 
 const copy = (b: Uint8Array, length: number, field: string): Uint8Array =>
   requireLength(b, length, WHAT, field).slice();
 
-function chainFromRecord(c: MessageShape<typeof SenderChainRecordSchema>, first: boolean): SenderChain {
-  if (c.iteration > MAX_SENDER_KEY_ITERATION + 1) throw new DecodeError('MALFORMED', WHAT, 'iteration');
+function chainFromRecord(
+  c: MessageShape<typeof SenderChainRecordSchema>,
+  first: boolean,
+): SenderChain {
+  if (c.iteration > MAX_SENDER_KEY_ITERATION + 1)
+    throw new DecodeError('MALFORMED', WHAT, 'iteration');
   if (c.signingSecretKey !== undefined && !first) {
-    throw new DecodeError('MALFORMED', WHAT, 'only the current chain of our own key has a private key');
+    throw new DecodeError(
+      'MALFORMED',
+      WHAT,
+      'only the current chain of our own key has a private key',
+    );
   }
-  if (c.skipped.length > MAX_SKIPPED_SENDER_KEYS) throw new DecodeError('MALFORMED', WHAT, 'too many skipped');
-  if (c.createdAtMs > BigInt(Number.MAX_SAFE_INTEGER)) throw new DecodeError('MALFORMED', WHAT, 'created at');
+  if (c.skipped.length > MAX_SKIPPED_SENDER_KEYS)
+    throw new DecodeError('MALFORMED', WHAT, 'too many skipped');
+  if (c.createdAtMs > BigInt(Number.MAX_SAFE_INTEGER))
+    throw new DecodeError('MALFORMED', WHAT, 'created at');
   const skipped = new Map<number, Uint8Array>();
   let previous = -1;
   for (const s of c.skipped) {
     if (s.iteration <= previous || s.iteration >= c.iteration) {
-      throw new DecodeError('MALFORMED', WHAT, 'skipped iterations must ascend below the chain iteration');
+      throw new DecodeError(
+        'MALFORMED',
+        WHAT,
+        'skipped iterations must ascend below the chain iteration',
+      );
     }
     previous = s.iteration;
     skipped.set(s.iteration, copy(s.seed, KEY_BYTES, 'skipped seed'));
@@ -68,7 +82,9 @@ function chainFromRecord(c: MessageShape<typeof SenderChainRecordSchema>, first:
     chainKey: copy(c.chainKey, KEY_BYTES, 'chain key'),
     signingPublicKey: copy(c.signingPublicKey, KEY_BYTES, 'signing key'),
     signingSecretKey:
-      c.signingSecretKey === undefined ? undefined : copy(c.signingSecretKey, ED25519_SECRET_BYTES, 'signing secret'),
+      c.signingSecretKey === undefined
+        ? undefined
+        : copy(c.signingSecretKey, ED25519_SECRET_BYTES, 'signing secret'),
     createdAtMs: Number(c.createdAtMs),
     skipped,
   });
@@ -76,7 +92,12 @@ function chainFromRecord(c: MessageShape<typeof SenderChainRecordSchema>, first:
 
 /** Throws DecodeError for anything that is not a well-formed record. */
 export function deserializeSenderKeyState(record: SenderKeyRecord): SenderKeyState {
-  const m = decodeVersioned(SenderKeyRecordMessageSchema, record, WHAT, MAX_SENDER_KEY_RECORD_BYTES);
+  const m = decodeVersioned(
+    SenderKeyRecordMessageSchema,
+    record,
+    WHAT,
+    MAX_SENDER_KEY_RECORD_BYTES,
+  );
   if (m.groupId.length === 0 || m.groupId.length > MAX_GROUP_ID_BYTES) {
     throw new DecodeError('MALFORMED', WHAT, 'group id length');
   }
@@ -85,7 +106,7 @@ export function deserializeSenderKeyState(record: SenderKeyRecord): SenderKeySta
   }
   const ids = new Set(m.chains.map((c) => c.chainId));
   if (ids.size !== m.chains.length) throw new DecodeError('MALFORMED', WHAT, 'duplicate chain id');
-  if (m.chains[0]!.signingSecretKey !== undefined && m.chains.length !== 1) {
+  if (m.chains.length !== 1 && m.chains.some((c) => c.signingSecretKey !== undefined)) {
     throw new DecodeError('MALFORMED', WHAT, 'our own sender key has one chain');
   }
   return new SenderKeyState(

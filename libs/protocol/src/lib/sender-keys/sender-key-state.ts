@@ -19,7 +19,8 @@ export function assertGroupId(groupId: unknown): asserts groupId is Uint8Array {
 }
 
 export class SenderKeyState {
-  private chainList: SenderChain[];
+  // Never empty: the constructor requires a chain and every change keeps one first.
+  private chainList: [SenderChain, ...SenderChain[]];
 
   constructor(
     readonly groupId: Uint8Array,
@@ -28,10 +29,11 @@ export class SenderKeyState {
   ) {
     assertGroupId(groupId);
     assertBytes(distributionId, 'distribution id', DISTRIBUTION_ID_BYTES);
-    if (chains.length === 0 || chains.length > MAX_SENDER_KEY_CHAINS) {
+    const [first, ...rest] = chains;
+    if (first === undefined || chains.length > MAX_SENDER_KEY_CHAINS) {
       throw new InvalidStateError('a sender key state holds 1..MAX_SENDER_KEY_CHAINS chains');
     }
-    this.chainList = [...chains];
+    this.chainList = [first, ...rest];
   }
 
   /** Our own sending state (it holds the signature private key). */
@@ -40,7 +42,7 @@ export class SenderKeyState {
   }
 
   get current(): SenderChain {
-    return this.chainList[0]!;
+    return this.chainList[0];
   }
 
   get chains(): readonly SenderChain[] {
@@ -60,7 +62,9 @@ export class SenderKeyState {
   addReceivedChain(chain: SenderChain): void {
     if (this.isOwn) throw new InvalidStateError('cannot receive into our own sender key');
     const same = this.chainList.find(
-      (c) => c.chainId === chain.chainId && constantTimeEqual(c.signingPublicKey, chain.signingPublicKey),
+      (c) =>
+        c.chainId === chain.chainId &&
+        constantTimeEqual(c.signingPublicKey, chain.signingPublicKey),
     );
     const kept = same ?? chain;
     if (same) chain.wipe();

@@ -70,7 +70,8 @@ describe('Sender Keys decoders under fuzzing', () => {
         try {
           decryptSenderKeyMessage(bob, bytes);
         } catch (e) {
-          if (e instanceof ProtocolError) return onlyTypedErrors(() => decodeSenderKeyMessage(bytes));
+          if (e instanceof ProtocolError)
+            return onlyTypedErrors(() => decodeSenderKeyMessage(bytes));
           throw e;
         }
         throw new Error('a tampered message decrypted');

@@ -9,7 +9,10 @@ import { DuplicateMessageError, ProtocolError } from '../errors';
 import { deterministicRandom } from '../random';
 import { decryptSenderKeyMessage, encryptSenderKeyMessage } from './group-cipher';
 import { createOwnSenderKey, rotateOwnSenderKey } from './own-sender-key';
-import { createSenderKeyDistribution, processSenderKeyDistribution } from './sender-key-distribution';
+import {
+  createSenderKeyDistribution,
+  processSenderKeyDistribution,
+} from './sender-key-distribution';
 import { deserializeSenderKeyState, serializeSenderKeyState } from './sender-key-record';
 import type { SenderKeyState } from './sender-key-state';
 
@@ -19,10 +22,7 @@ const GROUP = new Uint8Array(32).fill(1);
 const record = (s: SenderKeyState) => toHex(serializeSenderKeyState(s));
 
 type Command =
-  | { kind: 'send' }
-  | { kind: 'deliver'; pick: number }
-  | { kind: 'rotate' }
-  | { kind: 'restart' };
+  { kind: 'send' } | { kind: 'deliver'; pick: number } | { kind: 'rotate' } | { kind: 'restart' };
 
 const command: fc.Arbitrary<Command> = fc.oneof(
   { weight: 5, arbitrary: fc.constant({ kind: 'send' as const }) },
@@ -37,7 +37,12 @@ describe('Sender Keys properties', () => {
       fc.property(fc.array(command, { maxLength: 120 }), fc.string(), (commands, seed) => {
         const random = deterministicRandom(`prop-${seed}`);
         const alice = createOwnSenderKey(GROUP, random, 0);
-        let bob = processSenderKeyDistribution(undefined, GROUP, createSenderKeyDistribution(alice), 0);
+        let bob = processSenderKeyDistribution(
+          undefined,
+          GROUP,
+          createSenderKeyDistribution(alice),
+          0,
+        );
         const sent: Array<{ bytes: Uint8Array; text: string }> = [];
         const delivered = new Set<number>();
         let rotations = 0;
@@ -56,7 +61,9 @@ describe('Sender Keys properties', () => {
             const i = c.pick % sent.length;
             if (delivered.has(i)) {
               const before = record(bob);
-              expect(() => decryptSenderKeyMessage(bob, sent[i]!.bytes)).toThrow(DuplicateMessageError);
+              expect(() => decryptSenderKeyMessage(bob, sent[i]!.bytes)).toThrow(
+                DuplicateMessageError,
+              );
               expect(record(bob)).toBe(before);
             } else {
               expect(utf8.decode(decryptSenderKeyMessage(bob, sent[i]!.bytes))).toBe(sent[i]!.text);
@@ -72,8 +79,15 @@ describe('Sender Keys properties', () => {
   it('any single-byte change of a message fails with a typed error and leaves the receiver unchanged', () => {
     const random = deterministicRandom('tamper');
     const alice = createOwnSenderKey(GROUP, random, 0);
-    const bob = processSenderKeyDistribution(undefined, GROUP, createSenderKeyDistribution(alice), 0);
-    const messages = Array.from({ length: 4 }, (_, i) => encryptSenderKeyMessage(alice, utf8.encode(`tamper ${i}`)));
+    const bob = processSenderKeyDistribution(
+      undefined,
+      GROUP,
+      createSenderKeyDistribution(alice),
+      0,
+    );
+    const messages = Array.from({ length: 4 }, (_, i) =>
+      encryptSenderKeyMessage(alice, utf8.encode(`tamper ${i}`)),
+    );
     // Deliver one so the receiver holds a skipped seed and an advanced chain.
     decryptSenderKeyMessage(bob, messages[2]!);
     const before = record(bob);
@@ -99,20 +113,32 @@ describe('Sender Keys properties', () => {
       { numRuns: 3000 },
     );
     // The untouched messages still decrypt: tampering consumed nothing.
-    for (const i of [0, 1, 3]) expect(utf8.decode(decryptSenderKeyMessage(bob, messages[i]!))).toBe(`tamper ${i}`);
+    for (const i of [0, 1, 3])
+      expect(utf8.decode(decryptSenderKeyMessage(bob, messages[i]!))).toBe(`tamper ${i}`);
   });
 
   it('every byte position of a message is covered: flipping each one is refused', () => {
     const random = deterministicRandom('every-byte');
     const alice = createOwnSenderKey(GROUP, random, 0);
-    const bob = processSenderKeyDistribution(undefined, GROUP, createSenderKeyDistribution(alice), 0);
+    const bob = processSenderKeyDistribution(
+      undefined,
+      GROUP,
+      createSenderKeyDistribution(alice),
+      0,
+    );
     const message = encryptSenderKeyMessage(alice, utf8.encode('each byte matters'));
     const before = record(bob);
     for (let pos = 0; pos < message.length; pos++) {
       for (const xor of [0x01, 0x80, 0xff]) {
         const bytes = message.slice();
         bytes[pos]! ^= xor;
-        expect(() => decryptSenderKeyMessage(bob, bytes)).toThrow(ProtocolError);
+        let thrown: unknown;
+        try {
+          decryptSenderKeyMessage(bob, bytes);
+        } catch (e) {
+          thrown = e;
+        }
+        expect(thrown).toBeInstanceOf(ProtocolError);
       }
     }
     expect(record(bob)).toBe(before);

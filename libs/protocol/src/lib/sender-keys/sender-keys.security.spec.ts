@@ -5,13 +5,21 @@
 import { concatBytes, toHex, utf8 } from '../bytes';
 import { initProtocol } from '../crypto/sodium';
 import { ed25519Sign, wipe } from '../crypto/primitives';
-import { DecryptionError, InvalidSignatureError, ProtocolError, UnknownSenderKeyError } from '../errors';
+import {
+  DecryptionError,
+  InvalidSignatureError,
+  ProtocolError,
+  UnknownSenderKeyError,
+} from '../errors';
 import { deterministicRandom } from '../random';
 import { MAX_SENDER_KEY_SKIP } from './constants';
 import { decryptSenderKeyMessage, encryptSenderKeyMessage } from './group-cipher';
 import { createOwnSenderKey, rotateOwnSenderKey } from './own-sender-key';
 import { messageKeySeed, nextChainKey } from './sender-chain-key';
-import { createSenderKeyDistribution, processSenderKeyDistribution } from './sender-key-distribution';
+import {
+  createSenderKeyDistribution,
+  processSenderKeyDistribution,
+} from './sender-key-distribution';
 import {
   decodeSenderKeyMessage,
   encodeSenderKeyMessage,
@@ -50,12 +58,17 @@ describe('removed member', () => {
     // Alice rotates and distributes to Bob only.
     rotateOwnSenderKey(alice, random, 1);
     processSenderKeyDistribution(bob, GROUP, createSenderKeyDistribution(alice), 1);
-    const after = Array.from({ length: 5 }, (_, i) => encryptSenderKeyMessage(alice, text(`after ${i}`)));
-    after.forEach((ct, i) => expect(utf8.decode(decryptSenderKeyMessage(bob, ct))).toBe(`after ${i}`));
+    const after = Array.from({ length: 5 }, (_, i) =>
+      encryptSenderKeyMessage(alice, text(`after ${i}`)),
+    );
+    after.forEach((ct, i) =>
+      expect(utf8.decode(decryptSenderKeyMessage(bob, ct))).toBe(`after ${i}`),
+    );
 
     // Through the protocol: the new chain is unknown to her.
     const hoard = deserializeSenderKeyState(carolsHoard);
-    for (const ct of after) expect(() => decryptSenderKeyMessage(hoard, ct)).toThrow(UnknownSenderKeyError);
+    for (const ct of after)
+      expect(() => decryptSenderKeyMessage(hoard, ct)).toThrow(UnknownSenderKeyError);
 
     // Relabelling a new message with her old chain id breaks the signature.
     const m = decodeSenderKeyMessage(after[0]!);
@@ -66,12 +79,14 @@ describe('removed member', () => {
     expect(() => decryptSenderKeyMessage(hoard, relabelled)).toThrow(InvalidSignatureError);
 
     // Below the protocol: no seed her old chain can derive opens any new ciphertext.
-    let chainKey = oldChainKey;
+    let chainKey: Uint8Array = oldChainKey;
     for (let i = 0; i <= MAX_SENDER_KEY_SKIP; i++) {
       const seed = messageKeySeed(chainKey);
       for (const ct of after) {
         const n = decodeSenderKeyMessage(ct);
-        expect(() => openWithSeed(seed, n.ciphertext, senderKeyAssociatedData(n))).toThrow(DecryptionError);
+        expect(() => openWithSeed(seed, n.ciphertext, senderKeyAssociatedData(n))).toThrow(
+          DecryptionError,
+        );
       }
       const next = nextChainKey(chainKey);
       wipe(chainKey);
@@ -88,15 +103,27 @@ describe('signature key forgery', () => {
     // for Alice's chain, but not Alice's signature.
     const iteration = carol.current.iteration;
     const seed = messageKeySeed(carol.current.chainKey);
-    const header = { distributionId: carol.distributionId, chainId: carol.current.chainId, iteration };
-    const body = encodeSenderKeyMessageBody(header, sealWithSeed(seed, text('I am Alice'), senderKeyAssociatedData(header)));
+    const header = {
+      distributionId: carol.distributionId,
+      chainId: carol.current.chainId,
+      iteration,
+    };
+    const body = encodeSenderKeyMessageBody(
+      header,
+      sealWithSeed(seed, text('I am Alice'), senderKeyAssociatedData(header)),
+    );
     const mallory = createOwnSenderKey(GROUP, deterministicRandom('mallory'), 0);
-    const forged = encodeSenderKeyMessage(body, ed25519Sign(mallory.current.signingSecretKey!, senderKeySignedBytes(body)));
+    const forged = encodeSenderKeyMessage(
+      body,
+      ed25519Sign(mallory.current.signingSecretKey!, senderKeySignedBytes(body)),
+    );
     const before = toHex(serializeSenderKeyState(bob));
     expect(() => decryptSenderKeyMessage(bob, forged)).toThrow(InvalidSignatureError);
     expect(toHex(serializeSenderKeyState(bob))).toBe(before);
     // Alice's genuine message at that iteration still goes through.
-    expect(utf8.decode(decryptSenderKeyMessage(bob, encryptSenderKeyMessage(alice, text('real'))))).toBe('real');
+    expect(
+      utf8.decode(decryptSenderKeyMessage(bob, encryptSenderKeyMessage(alice, text('real')))),
+    ).toBe('real');
   });
 
   it('refuses a valid message carrying the signature of another valid message', () => {
@@ -116,16 +143,26 @@ describe('signature key forgery', () => {
     // Alice's own key, but over the wrong bytes.
     const wrong = encodeSenderKeyMessage(m.bodyBytes, ed25519Sign(own, m.bodyBytes));
     expect(() => decryptSenderKeyMessage(bob, wrong)).toThrow(InvalidSignatureError);
-    const right = encodeSenderKeyMessage(m.bodyBytes, ed25519Sign(own, concatBytes(new Uint8Array([1]), m.bodyBytes)));
+    const right = encodeSenderKeyMessage(
+      m.bodyBytes,
+      ed25519Sign(own, concatBytes(new Uint8Array([1]), m.bodyBytes)),
+    );
     expect(utf8.decode(decryptSenderKeyMessage(bob, right))).toBe('x');
   });
 
   it('checks the signature before any key derivation: a forged far-future iteration costs nothing', () => {
     const { bob } = group();
     const mallory = createOwnSenderKey(GROUP, deterministicRandom('mallory2'), 0);
-    const header = { distributionId: bob.distributionId, chainId: bob.current.chainId, iteration: 0xfffffff0 };
+    const header = {
+      distributionId: bob.distributionId,
+      chainId: bob.current.chainId,
+      iteration: 0xfffffff0,
+    };
     const body = encodeSenderKeyMessageBody(header, new Uint8Array(32));
-    const forged = encodeSenderKeyMessage(body, ed25519Sign(mallory.current.signingSecretKey!, senderKeySignedBytes(body)));
+    const forged = encodeSenderKeyMessage(
+      body,
+      ed25519Sign(mallory.current.signingSecretKey!, senderKeySignedBytes(body)),
+    );
     // A TooManySkippedError would mean we looked at the iteration before the signature.
     let thrown: unknown;
     try {

@@ -39,7 +39,12 @@ const record = (s: SenderKeyState) => toHex(serializeSenderKeyState(s));
 function setup(seed = 'sk') {
   const random = deterministicRandom(seed);
   const alice = createOwnSenderKey(GROUP, random, 1_000);
-  const bob = processSenderKeyDistribution(undefined, GROUP, createSenderKeyDistribution(alice), 1_000);
+  const bob = processSenderKeyDistribution(
+    undefined,
+    GROUP,
+    createSenderKeyDistribution(alice),
+    1_000,
+  );
   return { random, alice, bob };
 }
 
@@ -47,8 +52,12 @@ describe('sender chain KDF', () => {
   it('is HMAC-SHA256 with 0x01 for the seed and 0x02 for the next chain key', () => {
     const ck = new Uint8Array(32).fill(0x11);
     // Python: hmac.new(b'\x11' * 32, b'\x01' (resp. b'\x02'), hashlib.sha256).hexdigest()
-    expect(toHex(messageKeySeed(ck))).toBe('c4ede064b5f2a51225b2175e5b84fb73f9cec689ac3d912ac4878f7ebeab0149');
-    expect(toHex(nextChainKey(ck))).toBe('ed50b271f4852277c8218e209858d8bd32a3228a9e4fb6b5a16fb9b4755c53bc');
+    expect(toHex(messageKeySeed(ck))).toBe(
+      'c4ede064b5f2a51225b2175e5b84fb73f9cec689ac3d912ac4878f7ebeab0149',
+    );
+    expect(toHex(nextChainKey(ck))).toBe(
+      'ed50b271f4852277c8218e209858d8bd32a3228a9e4fb6b5a16fb9b4755c53bc',
+    );
   });
 });
 
@@ -68,7 +77,8 @@ describe('Sender Keys', () => {
     for (const i of [9, 3, 0, 5, 1, 2, 8, 4, 7, 6]) {
       expect(utf8.decode(decryptSenderKeyMessage(bob, cts[i]!))).toBe(`m${i}`);
     }
-    for (const ct of cts) expect(() => decryptSenderKeyMessage(bob, ct)).toThrow(DuplicateMessageError);
+    for (const ct of cts)
+      expect(() => decryptSenderKeyMessage(bob, ct)).toThrow(DuplicateMessageError);
     expect(bob.current.skipped.size).toBe(0);
   });
 
@@ -84,7 +94,8 @@ describe('Sender Keys', () => {
   it('accepts a jump of exactly MAX_SENDER_KEY_SKIP and refuses one more', () => {
     const { alice, bob } = setup();
     const cts: Uint8Array[] = [];
-    for (let i = 0; i <= MAX_SENDER_KEY_SKIP + 1; i++) cts.push(encryptSenderKeyMessage(alice, text(`${i}`)));
+    for (let i = 0; i <= MAX_SENDER_KEY_SKIP + 1; i++)
+      cts.push(encryptSenderKeyMessage(alice, text(`${i}`)));
     const before = record(bob);
     const err = (() => {
       try {
@@ -97,7 +108,9 @@ describe('Sender Keys', () => {
     expect(err).toBeInstanceOf(TooManySkippedError);
     expect((err as TooManySkippedError).gap).toBe(MAX_SENDER_KEY_SKIP + 1);
     expect(record(bob)).toBe(before);
-    expect(utf8.decode(decryptSenderKeyMessage(bob, cts[MAX_SENDER_KEY_SKIP]!))).toBe(`${MAX_SENDER_KEY_SKIP}`);
+    expect(utf8.decode(decryptSenderKeyMessage(bob, cts[MAX_SENDER_KEY_SKIP]!))).toBe(
+      `${MAX_SENDER_KEY_SKIP}`,
+    );
     expect(bob.current.skipped.size).toBe(Math.min(MAX_SENDER_KEY_SKIP, MAX_SKIPPED_SENDER_KEYS));
     expect(utf8.decode(decryptSenderKeyMessage(bob, cts[0]!))).toBe('0');
   });
@@ -117,9 +130,16 @@ describe('Sender Keys', () => {
   it('starts a late joiner at the current iteration: earlier messages stay unreadable', () => {
     const { alice, random } = setup();
     const early = encryptSenderKeyMessage(alice, text('before carol'));
-    const carol = processSenderKeyDistribution(undefined, GROUP, createSenderKeyDistribution(alice), 2_000);
+    const carol = processSenderKeyDistribution(
+      undefined,
+      GROUP,
+      createSenderKeyDistribution(alice),
+      2_000,
+    );
     expect(() => decryptSenderKeyMessage(carol, early)).toThrow(DuplicateMessageError);
-    expect(utf8.decode(decryptSenderKeyMessage(carol, encryptSenderKeyMessage(alice, text('after'))))).toBe('after');
+    expect(
+      utf8.decode(decryptSenderKeyMessage(carol, encryptSenderKeyMessage(alice, text('after')))),
+    ).toBe('after');
     void random;
   });
 
@@ -134,7 +154,9 @@ describe('Sender Keys', () => {
     expect(alice.current.iteration).toBe(0);
     processSenderKeyDistribution(bob, GROUP, createSenderKeyDistribution(alice), 5_000);
     expect(bob.chains.length).toBe(2);
-    expect(utf8.decode(decryptSenderKeyMessage(bob, encryptSenderKeyMessage(alice, text('new'))))).toBe('new');
+    expect(
+      utf8.decode(decryptSenderKeyMessage(bob, encryptSenderKeyMessage(alice, text('new')))),
+    ).toBe('new');
     expect(utf8.decode(decryptSenderKeyMessage(bob, inFlight))).toBe('old chain');
   });
 
@@ -164,7 +186,10 @@ describe('Sender Keys', () => {
     const { alice, bob } = setup();
     const d = decodeSenderKeyDistribution(createSenderKeyDistribution(alice));
     const other = createOwnSenderKey(GROUP, deterministicRandom('other'), 0);
-    const forged = encodeSenderKeyDistribution({ ...d, signingKey: other.current.signingPublicKey });
+    const forged = encodeSenderKeyDistribution({
+      ...d,
+      signingKey: other.current.signingPublicKey,
+    });
     processSenderKeyDistribution(bob, GROUP, forged, 0);
     expect(bob.chains.length).toBe(1);
     expect(toHex(bob.current.signingPublicKey)).toBe(toHex(other.current.signingPublicKey));
@@ -174,20 +199,28 @@ describe('Sender Keys', () => {
     const { alice, bob } = setup();
     const before = record(bob);
     const skdm = createSenderKeyDistribution(alice);
-    expect(() => processSenderKeyDistribution(bob, new Uint8Array(32).fill(8), skdm, 0)).toThrow(InvalidStateError);
-    const stranger = createSenderKeyDistribution(createOwnSenderKey(GROUP, deterministicRandom('s'), 0));
-    expect(() => processSenderKeyDistribution(bob, GROUP, stranger, 0)).toThrow(InvalidArgumentError);
+    expect(() => processSenderKeyDistribution(bob, new Uint8Array(32).fill(8), skdm, 0)).toThrow(
+      InvalidStateError,
+    );
+    const stranger = createSenderKeyDistribution(
+      createOwnSenderKey(GROUP, deterministicRandom('s'), 0),
+    );
+    expect(() => processSenderKeyDistribution(bob, GROUP, stranger, 0)).toThrow(
+      InvalidArgumentError,
+    );
     expect(record(bob)).toBe(before);
     expect(() => processSenderKeyDistribution(alice, GROUP, skdm, 0)).toThrow(InvalidStateError);
-    expect(() => processSenderKeyDistribution(undefined, new Uint8Array(0), skdm, 0)).toThrow(InvalidArgumentError);
+    expect(() => processSenderKeyDistribution(undefined, new Uint8Array(0), skdm, 0)).toThrow(
+      InvalidArgumentError,
+    );
   });
 
   it('refuses a message for another distribution id or an unknown chain', () => {
     const { bob } = setup();
     const stranger = createOwnSenderKey(GROUP, deterministicRandom('stranger'), 0);
-    expect(() => decryptSenderKeyMessage(bob, encryptSenderKeyMessage(stranger, text('x')))).toThrow(
-      UnknownSenderKeyError,
-    );
+    expect(() =>
+      decryptSenderKeyMessage(bob, encryptSenderKeyMessage(stranger, text('x'))),
+    ).toThrow(UnknownSenderKeyError);
   });
 
   it('only our own key encrypts or distributes', () => {
@@ -200,9 +233,15 @@ describe('Sender Keys', () => {
   it('bounds the plaintext', () => {
     const { alice, bob } = setup();
     const max = new Uint8Array(MAX_SENDER_KEY_PLAINTEXT_BYTES).fill(1);
-    expect(decryptSenderKeyMessage(bob, encryptSenderKeyMessage(alice, max)).length).toBe(max.length);
-    expect(() => encryptSenderKeyMessage(alice, new Uint8Array(max.length + 1))).toThrow(InvalidArgumentError);
-    expect(decryptSenderKeyMessage(bob, encryptSenderKeyMessage(alice, new Uint8Array(0))).length).toBe(0);
+    expect(decryptSenderKeyMessage(bob, encryptSenderKeyMessage(alice, max)).length).toBe(
+      max.length,
+    );
+    expect(() => encryptSenderKeyMessage(alice, new Uint8Array(max.length + 1))).toThrow(
+      InvalidArgumentError,
+    );
+    expect(
+      decryptSenderKeyMessage(bob, encryptSenderKeyMessage(alice, new Uint8Array(0))).length,
+    ).toBe(0);
   });
 
   it('refuses to send past the last iteration (the chain must rotate)', () => {
@@ -254,7 +293,11 @@ describe('SenderKeyRecord', () => {
     expect(utf8.decode(decryptSenderKeyMessage(restored, cts[2]!))).toBe('2');
     const aliceRestored = deserializeSenderKeyState(serializeSenderKeyState(alice));
     expect(aliceRestored.isOwn).toBe(true);
-    expect(utf8.decode(decryptSenderKeyMessage(restored, encryptSenderKeyMessage(aliceRestored, text('z'))))).toBe('z');
+    expect(
+      utf8.decode(
+        decryptSenderKeyMessage(restored, encryptSenderKeyMessage(aliceRestored, text('z'))),
+      ),
+    ).toBe('z');
   });
 
   it('copies secrets out of the record: wiping the state leaves the record bytes intact', () => {
@@ -269,7 +312,9 @@ describe('SenderKeyRecord', () => {
     const { alice } = setup();
     const bytes = serializeSenderKeyState(alice);
     expect(() => deserializeSenderKeyState(new Uint8Array(0))).toThrow(DecodeError);
-    expect(() => deserializeSenderKeyState(bytes.subarray(0, bytes.length - 1))).toThrow(DecodeError);
+    expect(() => deserializeSenderKeyState(bytes.subarray(0, bytes.length - 1))).toThrow(
+      DecodeError,
+    );
     const wrongVersion = bytes.slice();
     wrongVersion[0] = 2;
     expect(() => deserializeSenderKeyState(wrongVersion)).toThrow(DecodeError);

@@ -8,7 +8,10 @@ import { ed25519KeyPair } from '../crypto/primitives';
 import { initProtocol } from '../crypto/sodium';
 import { decryptSenderKeyMessage, encryptSenderKeyMessage } from './group-cipher';
 import { SenderChain } from './sender-chain';
-import { createSenderKeyDistribution, processSenderKeyDistribution } from './sender-key-distribution';
+import {
+  createSenderKeyDistribution,
+  processSenderKeyDistribution,
+} from './sender-key-distribution';
 import { SenderKeyState } from './sender-key-state';
 import vector from './vectors/sender-key-vectors.json';
 
@@ -34,7 +37,14 @@ describe('Sender Keys reference vectors', () => {
     encryptSenderKeyMessage(own, plaintext);
     expect(toHex(encryptSenderKeyMessage(own, plaintext))).toBe(vector.message);
 
-    const receiver = processSenderKeyDistribution(undefined, new Uint8Array(32).fill(9), fromHex(vector.distribution), 0);
-    expect(toHex(decryptSenderKeyMessage(receiver, fromHex(vector.message)))).toBe(vector.plaintext);
+    const receiver = processSenderKeyDistribution(
+      undefined,
+      new Uint8Array(32).fill(9),
+      fromHex(vector.distribution),
+      0,
+    );
+    expect(toHex(decryptSenderKeyMessage(receiver, fromHex(vector.message)))).toBe(
+      vector.plaintext,
+    );
   });
 });

@@ -4,7 +4,14 @@
  * derived nonce never repeats under a key.
  */
 import { utf8 } from '../bytes';
-import { AEAD_KEY_BYTES, AEAD_NONCE_BYTES, aeadDecrypt, aeadEncrypt, hkdfSha256, wipe } from '../crypto/primitives';
+import {
+  AEAD_KEY_BYTES,
+  AEAD_NONCE_BYTES,
+  aeadDecrypt,
+  aeadEncrypt,
+  hkdfSha256,
+  wipe,
+} from '../crypto/primitives';
 
 const MESSAGE_KEY_INFO = utf8.encode('Parley_SenderKey_Message_v1');
 
@@ -13,7 +20,11 @@ function expand(seed: Uint8Array): { okm: Uint8Array; key: Uint8Array; nonce: Ui
   return { okm, key: okm.subarray(0, AEAD_KEY_BYTES), nonce: okm.subarray(AEAD_KEY_BYTES) };
 }
 
-export function sealWithSeed(seed: Uint8Array, plaintext: Uint8Array, associatedData: Uint8Array): Uint8Array {
+export function sealWithSeed(
+  seed: Uint8Array,
+  plaintext: Uint8Array,
+  associatedData: Uint8Array,
+): Uint8Array {
   const { okm, key, nonce } = expand(seed);
   try {
     return aeadEncrypt(key, nonce, plaintext, associatedData);
@@ -23,7 +34,11 @@ export function sealWithSeed(seed: Uint8Array, plaintext: Uint8Array, associated
 }
 
 /** Throws DecryptionError when the tag does not verify. */
-export function openWithSeed(seed: Uint8Array, ciphertext: Uint8Array, associatedData: Uint8Array): Uint8Array {
+export function openWithSeed(
+  seed: Uint8Array,
+  ciphertext: Uint8Array,
+  associatedData: Uint8Array,
+): Uint8Array {
   const { okm, key, nonce } = expand(seed);
   try {
     return aeadDecrypt(key, nonce, ciphertext, associatedData);
