@@ -44,8 +44,7 @@ export class InvalidSignatureError extends ProtocolError {
   readonly code = 'INVALID_SIGNATURE';
 }
 
-export type DecodeFailure =
-  'EMPTY' | 'UNSUPPORTED_VERSION' | 'TOO_LARGE' | 'MALFORMED' | 'NON_CANONICAL';
+export type DecodeFailure = 'EMPTY' | 'UNSUPPORTED_VERSION' | 'TOO_LARGE' | 'MALFORMED' | 'NON_CANONICAL';
 
 /** Wire input that is truncated, oversized, of an unknown version or otherwise malformed. */
 export class DecodeError extends ProtocolError {
