@@ -6,7 +6,13 @@ import type { MembershipFailure } from '../errors';
 import type { IdentityKeyPair } from '../identity/identity-key';
 import { generateIdentityKeyPair } from '../identity/identity-key';
 import { deterministicRandom } from '../random';
-import { MAX_GROUP_DEVICES, MAX_SUBJECTS_PER_CHANGE } from './constants';
+import {
+  MAX_GROUP_DEVICES,
+  MAX_MEMBERSHIP_CHANGE_BYTES,
+  MAX_MEMBERSHIP_RECORD_BYTES,
+  MAX_SUBJECTS_PER_CHANGE,
+  MAX_USER_ID_BYTES,
+} from './constants';
 import type { MemberDevice } from './member-device';
 import { buildMembershipChange, createGroup, devicesOfUser } from './membership-builder';
 import type { MembershipChangeBody } from './membership-change';
@@ -318,6 +324,39 @@ describe('membership chain', () => {
       expect(() => applyMembershipChange(state, tooMany)).toThrow(DecodeError);
       expect(() => applyMembershipChange(state, tooMany)).toThrow(/subjects/);
     });
+  });
+
+  it('the size limits fit the largest legal change and the largest legal group', () => {
+    const d = devices('max-size');
+    const longId = (i: number) => `${i}`.padStart(MAX_USER_ID_BYTES, 'u');
+    const maxDevice = (i: number) => d.make(longId(i), 0xffffffff).device;
+    const creator = { ...d.alice.device, userId: longId(999_999), deviceId: 0xffffffff };
+    const first = Array.from({ length: MAX_SUBJECTS_PER_CHANGE - 1 }, (_, i) => maxDevice(i));
+    const created = createGroup(
+      d.alice.identity,
+      creator,
+      first,
+      d.random,
+      Number.MAX_SAFE_INTEGER,
+    );
+    expect(created.change.length).toBeLessThanOrEqual(MAX_MEMBERSHIP_CHANGE_BYTES);
+    let state = created.state;
+    for (let k = 1; k < MAX_GROUP_DEVICES / MAX_SUBJECTS_PER_CHANGE; k++) {
+      const batch = Array.from({ length: MAX_SUBJECTS_PER_CHANGE }, (_, i) =>
+        maxDevice(k * 1000 + i),
+      );
+      state = buildMembershipChange(
+        state,
+        d.alice.identity,
+        'add',
+        batch,
+        Number.MAX_SAFE_INTEGER,
+      ).state;
+    }
+    expect(state.memberCount).toBe(MAX_GROUP_DEVICES);
+    const record = serializeMembershipState(state);
+    expect(record.length).toBeLessThanOrEqual(MAX_MEMBERSHIP_RECORD_BYTES);
+    expect(deserializeMembershipState(record).memberCount).toBe(MAX_GROUP_DEVICES);
   });
 
   describe('forgeries', () => {
