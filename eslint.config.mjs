@@ -42,6 +42,8 @@ export default tseslint.config(
               sourceTag: 'scope:testing',
               onlyDependOnLibsWithTags: ['scope:shared', 'scope:server', 'scope:testing'],
             },
+            // Scripts under tools/ (stack, demo, benchmarks) may use any lib.
+            { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['*'] },
           ],
         },
       ],

@@ -13,7 +13,8 @@ import { readState, updateState } from './state';
 
 function hostPort(natsUrl: string): { host: string; port: number } {
   // The first server of a comma-separated list is enough to tell whether NATS is up.
-  const url = new URL(natsUrl.split(',')[0]!.trim());
+  const [first = natsUrl] = natsUrl.split(',');
+  const url = new URL(first.trim());
   return { host: url.hostname, port: Number(url.port || 4222) };
 }
 
@@ -41,7 +42,7 @@ export async function ensureNats(stack: StackEnv): Promise<void> {
     return;
   }
   const running = await waitForNats(host, port, 300).catch(() => undefined);
-  if (running) return assertJetStream(running, where);
+  if (running) { assertJetStream(running, where); return; }
 
   const dataDir = path.join(stack.stateDir, 'nats');
   mkdirSync(dataDir, { recursive: true });

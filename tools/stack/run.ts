@@ -19,8 +19,8 @@ export function run(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString('utf8')));
     child.stderr.on('data', (d: Buffer) => (output += d.toString('utf8')));
-    child.on('error', (e) => resolve({ code: 127, output: e.message }));
-    child.on('close', (code) => resolve({ code: code ?? 1, output }));
+    child.on('error', (e) => { resolve({ code: 127, output: e.message }); });
+    child.on('close', (code) => { resolve({ code: code ?? 1, output }); });
   });
 }
 

@@ -37,7 +37,7 @@ export function resolveStackEnv(env: NodeJS.ProcessEnv, repoRoot: string): Stack
   const natsUrl = env['NATS_URL'] || undefined;
   if (databaseUrl) assertUrl(databaseUrl, ['postgres:', 'postgresql:'], 'DATABASE_URL');
   // NATS clients take a comma-separated list of servers.
-  if (natsUrl) natsUrl.split(',').forEach((u) => assertUrl(u.trim(), ['nats:', 'tls:'], 'NATS_URL'));
+  if (natsUrl) natsUrl.split(',').forEach((u) => { assertUrl(u.trim(), ['nats:', 'tls:'], 'NATS_URL'); });
   return {
     databaseUrl:
       databaseUrl ?? `postgresql://postgres:${DEFAULT_PG_PASSWORD}@127.0.0.1:${pgPort}/${DEFAULT_DATABASE}`,

@@ -13,7 +13,9 @@ import { migrate } from '../src';
 import type { ScratchDatabase } from './support/scratch-database';
 import { createScratchDatabase } from './support/scratch-database';
 
-const key32 = () => randomBytes(32);
+// Prisma's Bytes fields take Uint8Array<ArrayBuffer>; a Buffer's backing store may be shared.
+const bytes = (n: number) => new Uint8Array(randomBytes(n));
+const key32 = () => bytes(32);
 
 describe('service Prisma clients', () => {
   let db: ScratchDatabase;
@@ -36,7 +38,7 @@ describe('service Prisma clients', () => {
             create: {
               deviceId: 1n,
               identityKey: key32(),
-              signedPreKeys: { create: { keyId: 1n, publicKey: key32(), signature: randomBytes(64) } },
+              signedPreKeys: { create: { keyId: 1n, publicKey: key32(), signature: bytes(64) } },
               oneTimePreKeys: {
                 createMany: {
                   data: Array.from({ length: 100 }, (_, i) => ({ keyId: BigInt(i), publicKey: key32() })),
@@ -65,7 +67,7 @@ describe('service Prisma clients', () => {
 
       // Checks from the migration guard the protocol's sizes.
       await expect(
-        prisma.device.create({ data: { userId: 'alice', deviceId: 2n, identityKey: randomBytes(31) } }),
+        prisma.device.create({ data: { userId: 'alice', deviceId: 2n, identityKey: bytes(31) } }),
       ).rejects.toThrow(/devices_identity_key_check/);
     } finally {
       await prisma.$disconnect();
@@ -82,7 +84,7 @@ describe('service Prisma clients', () => {
           clientMessageId: 'm-1',
           groupId: 'g1',
           groupEpoch: 0,
-          content: Buffer.from('one ciphertext'),
+          content: new Uint8Array(Buffer.from('one ciphertext')),
           recipientCount: 2,
           entries: {
             create: [
@@ -128,7 +130,7 @@ describe('service Prisma clients', () => {
             create: {
               epoch: 0,
               kind: 'created',
-              change: randomBytes(200),
+              change: bytes(200),
               hash: key32(),
               actorUserId: 'alice',
               actorDeviceId: 1n,
@@ -180,7 +182,7 @@ describe('service Prisma clients', () => {
   it('gateway: a challenge is consumed once', async () => {
     const prisma = createGatewayPrisma(db.url);
     try {
-      const nonce = randomBytes(32);
+      const nonce = bytes(32);
       await prisma.authChallenge.create({
         data: { nonce, userId: 'bob', deviceId: 1n, expiresAt: new Date(Date.now() + 60_000) },
       });

@@ -1,5 +1,5 @@
 import { isValidNamespace } from '@parley/contracts';
-import { connect, StringCodec } from 'nats';
+import { connect, Events, StringCodec } from 'nats';
 import type { NatsConnection } from 'nats';
 import { existsSync } from 'node:fs';
 import type { NatsServer } from './nats-server';
@@ -11,7 +11,7 @@ const sc = StringCodec();
 /** Resolves when the client has reconnected to the server. */
 async function nextReconnect(nc: NatsConnection): Promise<void> {
   for await (const status of nc.status()) {
-    if (status.type === 'reconnect') return;
+    if (status.type === Events.Reconnect) return;
   }
 }
 

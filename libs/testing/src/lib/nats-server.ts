@@ -78,7 +78,7 @@ export function freePort(): Promise<number> {
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
+      server.close(() => { resolve(port); });
     });
   });
 }
@@ -114,14 +114,14 @@ function readInfo(host: string, port: number): Promise<Record<string, unknown>> 
       if (error) reject(error);
       else resolve(info ?? {});
     };
-    socket.setTimeout(1_000, () => done(new Error('timeout')));
-    socket.on('error', (e) => done(e));
+    socket.setTimeout(1_000, () => { done(new Error('timeout')); });
+    socket.on('error', (e) => { done(e); });
     socket.on('data', (chunk: Buffer) => {
       data += chunk.toString('utf8');
       const end = data.indexOf('\r\n');
       if (end < 0) return;
       const line = data.slice(0, end);
-      if (!line.startsWith('INFO ')) return done(new Error(`unexpected greeting: ${line.slice(0, 40)}`));
+      if (!line.startsWith('INFO ')) { done(new Error(`unexpected greeting: ${line.slice(0, 40)}`)); return; }
       try {
         done(undefined, JSON.parse(line.slice(5)) as Record<string, unknown>);
       } catch (e) {
@@ -134,7 +134,7 @@ function readInfo(host: string, port: number): Promise<Record<string, unknown>> 
 function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
   return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
+    const timer = setTimeout(() => { resolve(false); }, ms);
     child.once('exit', () => {
       clearTimeout(timer);
       resolve(true);
@@ -164,7 +164,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     stderr = '';
     const proc = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     child = proc;
-    proc.stderr?.on('data', (d: Buffer) => {
+    proc.stderr.on('data', (d: Buffer) => {
       stderr = (stderr + d.toString('utf8')).slice(-4_000);
     });
     try {
@@ -187,7 +187,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     for (let attempt = 1; ; attempt++) {
       port = await freePort();
       try {
-        return await launch();
+        await launch(); return;
       } catch (error) {
         if (attempt >= PORT_ATTEMPTS) throw error;
       }

@@ -16,8 +16,7 @@ function prismaFolder() {
     mkdirSync(folder, { recursive: true });
     writeFileSync(path.join(folder, 'migration.sql'), sql);
   };
-  const remove = (name: string) =>
-    rmSync(path.join(dir, 'prekey-directory', 'migrations', name), { recursive: true });
+  const remove = (name: string) => { rmSync(path.join(dir, 'prekey-directory', 'migrations', name), { recursive: true }); };
   return { dir, write, remove };
 }
 
