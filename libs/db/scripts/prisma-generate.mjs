@@ -13,6 +13,11 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const prismaDir = path.join(root, 'prisma');
 const cli = path.join(root, 'node_modules', 'prisma', 'build', 'index.js');
+if (!existsSync(cli)) {
+  // `npm install --package-lock-only`, or an install without devDependencies: nothing to run.
+  process.stderr.write('prisma-generate: the prisma CLI is not installed; clients not generated\n');
+  process.exit(0);
+}
 const schemas = readdirSync(prismaDir, { withFileTypes: true })
   .filter((e) => e.isDirectory() && existsSync(path.join(prismaDir, e.name, 'schema.prisma')))
   .map((e) => path.join('prisma', e.name, 'schema.prisma'));
