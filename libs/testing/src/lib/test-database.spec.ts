@@ -24,22 +24,24 @@ const tablesOf = (url: string) =>
 describe('createTestDatabase', () => {
   it('gives a fresh database with every service migrated, and drop() removes it', async () => {
     const db = await createTestDatabase({ label: 'spec' });
-    const tables = await tablesOf(db.url);
-    expect(tables).toEqual(
-      expect.arrayContaining([
-        'gateway.auth_challenges',
-        'group_membership.membership_changes',
-        'message_delivery.mailbox_entries',
-        'prekey_directory.one_time_prekeys',
-        'push_notification.push_registrations',
-        'prekey_directory._prisma_migrations',
-      ]),
-    );
-    // Left open on purpose: drop() must still succeed.
     const straggler = new Client({ connectionString: db.url });
     straggler.on('error', () => undefined);
-    await straggler.connect();
-    await db.drop();
+    try {
+      expect(await tablesOf(db.url)).toEqual(
+        expect.arrayContaining([
+          'gateway.auth_challenges',
+          'group_membership.membership_changes',
+          'message_delivery.mailbox_entries',
+          'prekey_directory.one_time_prekeys',
+          'push_notification.push_registrations',
+          'prekey_directory._prisma_migrations',
+        ]),
+      );
+      // Left open on purpose: drop() must still succeed.
+      await straggler.connect();
+    } finally {
+      await db.drop();
+    }
     const exists = await query<{ n: number }>(
       ADMIN_URL,
       `SELECT count(*)::int AS n FROM pg_database WHERE datname = '${db.name}'`,
