@@ -22,7 +22,8 @@ const WHAT = 'PairwiseGroupPayload';
 /** Body plus group id, epoch and tags. */
 const MAX_PAYLOAD_BYTES = MAX_PAIRWISE_GROUP_BODY_BYTES + 64;
 
-export type SessionEncrypt = (device: MemberDevice, plaintext: Uint8Array) => Uint8Array;
+/** Encrypts over the 1:1 session with `device`; C is whatever the session returns. */
+export type SessionEncrypt<C = Uint8Array> = (device: MemberDevice, plaintext: Uint8Array) => C;
 
 export interface PairwiseGroupPayload {
   readonly groupId: Uint8Array;
@@ -30,9 +31,9 @@ export interface PairwiseGroupPayload {
   readonly body: Uint8Array;
 }
 
-export interface PairwiseCiphertext {
+export interface PairwiseCiphertext<C = Uint8Array> {
   readonly device: MemberDevice;
-  readonly ciphertext: Uint8Array;
+  readonly ciphertext: C;
 }
 
 export function encodePairwiseGroupPayload(p: PairwiseGroupPayload): Uint8Array {
@@ -60,12 +61,12 @@ export function decodePairwiseGroupPayload(bytes: Uint8Array): PairwiseGroupPayl
  * Encrypts `body` once per member device other than `sender` (the sender's other
  * devices included). Throws NotAMemberError if `sender` is not a member itself.
  */
-export function encryptPairwiseGroupMessage(
+export function encryptPairwiseGroupMessage<C = Uint8Array>(
   membership: GroupMembershipState,
   sender: MemberDevice,
   body: Uint8Array,
-  encrypt: SessionEncrypt,
-): PairwiseCiphertext[] {
+  encrypt: SessionEncrypt<C>,
+): PairwiseCiphertext<C>[] {
   assertBytes(body, 'group message body');
   if (body.length > MAX_PAIRWISE_GROUP_BODY_BYTES) {
     throw new InvalidArgumentError(

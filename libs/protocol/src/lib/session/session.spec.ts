@@ -104,7 +104,7 @@ describe('1:1 sessions (X3DH + Double Ratchet)', () => {
   it('bounds skipped keys: a gap over MAX_SKIP is refused', () => {
     const p = pair('skip');
     p.receive('bob', p.send('alice', 'start'));
-    const msgs = [];
+    const msgs: ReturnType<Pair["send"]>[] = [];
     for (let i = 0; i <= MAX_SKIP + 1; i++) msgs.push(p.send('bob', `m${i}`));
     expect(() => p.receive('alice', msgs[MAX_SKIP + 1]!)).toThrow(TooManySkippedError);
     expect(p.receive('alice', msgs[MAX_SKIP]!)).toBe(`m${MAX_SKIP}`);
