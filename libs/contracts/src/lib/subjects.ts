@@ -35,6 +35,7 @@ export function createSubjects(namespace?: string) {
       fetchBundles: s('prekeys.fetch-bundles'),
       rotateSignedPreKey: s('prekeys.rotate-signed'),
       getStock: s('prekeys.stock'),
+      getDevice: s('prekeys.device'),
     },
     groups: {
       create: s('groups.create'),

@@ -86,6 +86,21 @@ export const GetPreKeyStockReplySchema = z.object({
   lowThreshold: z.number().int().nonnegative(),
 });
 
+/**
+ * A device's identity key without touching its prekeys: the gateway checks login
+ * signatures with it (a bundle fetch would consume a one-time prekey per login).
+ */
+export const GetDeviceRequestSchema = z.object({
+  userId: UserIdSchema,
+  deviceId: DeviceIdSchema,
+});
+export const GetDeviceReplySchema = z.object({
+  userId: UserIdSchema,
+  deviceId: DeviceIdSchema,
+  identityKey: IdentityKeySchema,
+  registeredAt: TimestampMsSchema,
+});
+
 export const PreKeysLowEventSchema = z.object({
   userId: UserIdSchema,
   deviceId: DeviceIdSchema,
@@ -126,6 +141,12 @@ export const PrekeyRpc = {
     service,
     request: GetPreKeyStockRequestSchema,
     reply: GetPreKeyStockReplySchema,
+  }),
+  getDevice: defineRpc({
+    subject: SUBJECTS.prekeys.getDevice,
+    service,
+    request: GetDeviceRequestSchema,
+    reply: GetDeviceReplySchema,
   }),
 } as const;
 
