@@ -9,7 +9,7 @@ import { initProtocol } from '../crypto/sodium';
 import { ProtocolError } from '../errors';
 import { generateIdentityKeyPair } from '../identity/identity-key';
 import { deterministicRandom } from '../random';
-import { FUZZ_RUNS, fuzzInput } from '../sender-keys/fuzz-inputs';
+import { FUZZ_RUNS, fuzzInput } from '../../test/fuzz-inputs';
 import type { MemberDevice } from './member-device';
 import { buildMembershipChange, createGroup } from './membership-builder';
 import { decodeSignedMembershipChange } from './membership-change';

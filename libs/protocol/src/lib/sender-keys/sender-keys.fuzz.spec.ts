@@ -9,7 +9,7 @@ import { toHex, utf8 } from '../bytes';
 import { initProtocol } from '../crypto/sodium';
 import { ProtocolError } from '../errors';
 import { deterministicRandom } from '../random';
-import { FUZZ_RUNS, fuzzInput } from './fuzz-inputs';
+import { FUZZ_RUNS, fuzzInput } from '../../test/fuzz-inputs';
 import { decryptSenderKeyMessage, encryptSenderKeyMessage } from './group-cipher';
 import { createOwnSenderKey } from './own-sender-key';
 import {
