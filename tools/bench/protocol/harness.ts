@@ -1,0 +1,158 @@
+/**
+ * Timing, options and output for the protocol benchmark. No crypto here, so it is cheap
+ * to test: `measure` takes an injectable clock, the formatters are pure.
+ */
+
+/** Runs `n` operations of one workload (one library); throws if any result is wrong. */
+export interface Runner {
+  run(n: number): void | Promise<void>;
+}
+
+export interface MeasureOptions {
+  /** Untimed running before the rounds (JIT, caches, allocator). */
+  readonly warmupMs: number;
+  /** Total timed running, split into `rounds` rounds; the median round rate is reported. */
+  readonly measureMs: number;
+  readonly rounds: number;
+}
+
+export interface Measurement {
+  readonly opsPerSec: number;
+  readonly rounds: readonly number[];
+  readonly totalOps: number;
+}
+
+export type Clock = () => number;
+
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+
+/**
+ * Picks a batch size that takes >= ~10 ms (so clock reads and awaits are negligible),
+ * warms up, then times `rounds` rounds of whole batches.
+ */
+export async function measure(
+  runner: Runner,
+  opts: MeasureOptions,
+  clock: Clock = () => performance.now(),
+): Promise<Measurement> {
+  let batch = 1;
+  const warmEnd = clock() + opts.warmupMs;
+  for (;;) {
+    const t0 = clock();
+    await runner.run(batch);
+    const dt = clock() - t0;
+    if (dt < 10 && batch < 1 << 20) batch *= 2;
+    else if (clock() >= warmEnd) break;
+  }
+  const roundMs = opts.measureMs / opts.rounds;
+  const rates: number[] = [];
+  let totalOps = 0;
+  for (let r = 0; r < opts.rounds; r++) {
+    let ops = 0;
+    const t0 = clock();
+    let elapsed = 0;
+    do {
+      await runner.run(batch);
+      ops += batch;
+      elapsed = clock() - t0;
+    } while (elapsed < roundMs);
+    rates.push((ops * 1000) / elapsed);
+    totalOps += ops;
+  }
+  return { opsPerSec: median(rates), rounds: rates, totalOps };
+}
+
+export interface BenchOptions {
+  readonly json: boolean;
+  readonly quick: boolean;
+  /** Run only workloads whose name contains one of these (empty: all). */
+  readonly only: readonly string[];
+  readonly groupSizes: readonly number[];
+  readonly timing: MeasureOptions;
+}
+
+export function parseArgs(argv: readonly string[]): BenchOptions {
+  const quick = argv.includes('--quick');
+  const only: string[] = [];
+  let groupSizes = [10, 100, 1000];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--only' && argv[i + 1]) only.push(...argv[++i]!.split(','));
+    else if (a.startsWith('--only=')) only.push(...a.slice(7).split(','));
+    else if (a === '--groups' && argv[i + 1]) groupSizes = argv[++i]!.split(',').map(Number);
+    else if (a.startsWith('--groups=')) groupSizes = a.slice(9).split(',').map(Number);
+  }
+  if (groupSizes.some((n) => !Number.isInteger(n) || n < 1 || n > 1000)) {
+    throw new Error('--groups takes sizes between 1 and 1000, e.g. --groups 10,100');
+  }
+  return {
+    json: argv.includes('--json'),
+    quick,
+    only,
+    groupSizes,
+    timing: quick
+      ? { warmupMs: 100, measureMs: 300, rounds: 3 }
+      : { warmupMs: 400, measureMs: 1500, rounds: 5 },
+  };
+}
+
+export interface ResultRow {
+  readonly workload: string;
+  readonly members?: number;
+  /** What one op is, for the table. */
+  readonly unit: string;
+  readonly parley: number;
+  readonly libsignal: number;
+  /** Parley/libsignal ratio the issue asks for, if any. */
+  readonly target?: number;
+}
+
+export const ratio = (r: Pick<ResultRow, 'parley' | 'libsignal'>): number =>
+  r.libsignal > 0 ? r.parley / r.libsignal : Number.NaN;
+
+const round = (x: number, digits: number): number => {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+};
+
+/** One JSON object per line, as the issue asks. */
+export function jsonLine(r: ResultRow): string {
+  return JSON.stringify({
+    workload: r.workload,
+    ...(r.members !== undefined ? { members: r.members } : {}),
+    parley_ops_s: round(r.parley, 1),
+    libsignal_ops_s: round(r.libsignal, 1),
+    ratio: round(ratio(r), 3),
+  });
+}
+
+const fmtRate = (x: number): string =>
+  x >= 100 ? Math.round(x).toLocaleString('en-US') : x.toFixed(1);
+
+function verdict(r: ResultRow): string {
+  if (r.target === undefined) return '';
+  return ratio(r) >= r.target ? `>=${r.target}x ok` : `>=${r.target}x MISS`;
+}
+
+/** A fixed-width table: workload, members, parley, libsignal, ratio, target. */
+export function formatTable(rows: readonly ResultRow[]): string {
+  const header = ['workload', 'members', 'op', 'parley ops/s', 'libsignal ops/s', 'ratio', 'target'];
+  const body = rows.map((r) => [
+    r.workload,
+    r.members === undefined ? '' : String(r.members),
+    r.unit,
+    fmtRate(r.parley),
+    fmtRate(r.libsignal),
+    `${ratio(r).toFixed(2)}x`,
+    verdict(r),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const numeric = new Set([1, 3, 4, 5]);
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
+}

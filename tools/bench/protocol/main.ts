@@ -1,0 +1,102 @@
+/**
+ * Parley protocol vs @signalapp/libsignal-client, same workloads, one process.
+ *
+ *   npm run bench:protocol                 full run (~2-3 min), table
+ *   npm run bench:protocol -- --quick      short timings (~30-60 s)
+ *   npm run bench:protocol -- --json       one JSON object per line
+ *   npm run bench:protocol -- --only ping-pong,sender-key --groups 10,100
+ *
+ * Progress goes to stderr, results to stdout.
+ */
+import { randomBytes } from 'node:crypto';
+import type { ResultRow } from './harness';
+import { formatTable, jsonLine, measure, parseArgs, ratio } from './harness';
+import { libsignalBench } from './libsignal';
+import { parleyBench } from './parley';
+import type { LibraryBench } from './workloads';
+import { workloadSpecs } from './workloads';
+
+const PAYLOAD_BYTES = 256;
+const SIZE_MESSAGES_EACH_WAY = 1000;
+
+async function main(): Promise<void> {
+  const opts = parseArgs(process.argv.slice(2));
+  const started = performance.now();
+  const payload = new Uint8Array(randomBytes(PAYLOAD_BYTES));
+  const libs: LibraryBench[] = [await parleyBench(payload), await libsignalBench(payload)];
+  const log = (s: string) => process.stderr.write(`${s}\n`);
+
+  const specs = workloadSpecs(opts.groupSizes).filter(
+    (s) => opts.only.length === 0 || opts.only.some((o) => s.workload.includes(o)),
+  );
+  const rows: ResultRow[] = [];
+  for (const spec of specs) {
+    const rates: Record<string, number> = {};
+    for (const lib of libs) {
+      const t0 = performance.now();
+      const runner = await spec.make(lib);
+      const prep = performance.now() - t0;
+      const m = await measure(runner, opts.timing);
+      rates[lib.name] = m.opsPerSec;
+      log(
+        `${spec.workload}${spec.members ? `/${spec.members}` : ''} ${lib.name}: ${m.opsPerSec.toFixed(1)} ops/s` +
+          ` (rounds ${m.rounds.map((r) => r.toFixed(0)).join(' ')}; prep ${prep.toFixed(0)} ms)`,
+      );
+    }
+    const row: ResultRow = {
+      workload: spec.workload,
+      ...(spec.members !== undefined ? { members: spec.members } : {}),
+      unit: spec.unit,
+      parley: rates['parley']!,
+      libsignal: rates['libsignal']!,
+      ...(spec.target !== undefined ? { target: spec.target } : {}),
+    };
+    rows.push(row);
+    if (opts.json) process.stdout.write(`${jsonLine(row)}\n`);
+  }
+
+  const sizes: Record<string, { initiator: number; responder: number }> = {};
+  for (const lib of libs) sizes[lib.name] = await lib.sessionSizes(SIZE_MESSAGES_EACH_WAY);
+  const p = sizes['parley']!;
+  const l = sizes['libsignal']!;
+
+  if (opts.json) {
+    for (const side of ['initiator', 'responder'] as const) {
+      process.stdout.write(
+        `${JSON.stringify({
+          workload: 'session-record-bytes',
+          side,
+          messages_each_way: SIZE_MESSAGES_EACH_WAY,
+          parley_bytes: p[side],
+          libsignal_bytes: l[side],
+          ratio: Math.round((p[side] / l[side]) * 1000) / 1000,
+        })}\n`,
+      );
+    }
+  } else {
+    const misses = rows.filter((r) => r.target !== undefined && ratio(r) < r.target);
+    process.stdout.write(
+      [
+        `Parley vs libsignal-client 0.103.0, ${PAYLOAD_BYTES}-byte payloads, every state serialized after every message` +
+          `${opts.quick ? ' (--quick: short timings)' : ''}`,
+        '',
+        formatTable(rows),
+        '',
+        `Serialized session record after ${SIZE_MESSAGES_EACH_WAY} messages each way (alternating):`,
+        `  initiator: parley ${p.initiator} B, libsignal ${l.initiator} B`,
+        `  responder: parley ${p.responder} B, libsignal ${l.responder} B`,
+        '',
+        misses.length === 0
+          ? 'All targets met.'
+          : `Targets missed: ${misses.map((r) => `${r.workload}${r.members ? `/${r.members}` : ''}`).join(', ')}`,
+        `Total run time ${((performance.now() - started) / 1000).toFixed(1)} s.`,
+        '',
+      ].join('\n'),
+    );
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(1);
+});
