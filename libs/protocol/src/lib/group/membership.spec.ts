@@ -2,7 +2,6 @@ import { toHex } from '../bytes';
 import { ed25519Sign } from '../crypto/primitives';
 import { initProtocol } from '../crypto/sodium';
 import { DecodeError, InvalidArgumentError, MembershipError } from '../errors';
-import type { MembershipFailure } from '../errors';
 import type { IdentityKeyPair } from '../identity/identity-key';
 import { generateIdentityKeyPair } from '../identity/identity-key';
 import { deterministicRandom } from '../random';
@@ -64,7 +63,7 @@ function group(seed = 'group') {
   return { ...d, chain: [created.change], state: created.state };
 }
 
-function reason(f: () => unknown): MembershipFailure | string {
+function reason(f: () => unknown): string {
   try {
     f();
   } catch (e) {

@@ -1,7 +1,6 @@
 import { toHex, utf8 } from '../bytes';
 import { initProtocol } from '../crypto/sodium';
 import { DecodeError, InvalidArgumentError, NotAMemberError } from '../errors';
-import type { NotAMemberFailure } from '../errors';
 import { generateIdentityKeyPair } from '../identity/identity-key';
 import { deterministicRandom } from '../random';
 import { decryptSenderKeyMessage, encryptSenderKeyMessage } from '../sender-keys/group-cipher';
@@ -66,7 +65,7 @@ const lookup =
   (groupId: Uint8Array) =>
     states.find((s) => s.sameGroup(groupId));
 
-function reason(f: () => unknown): NotAMemberFailure | string {
+function reason(f: () => unknown): string {
   try {
     f();
   } catch (e) {

@@ -61,8 +61,7 @@ describe('removed member', () => {
     const after = Array.from({ length: 5 }, (_, i) =>
       encryptSenderKeyMessage(alice, text(`after ${i}`)),
     );
-    after.forEach((ct, i) =>
-      expect(utf8.decode(decryptSenderKeyMessage(bob, ct))).toBe(`after ${i}`),
+    after.forEach((ct, i) => { expect(utf8.decode(decryptSenderKeyMessage(bob, ct))).toBe(`after ${i}`); },
     );
 
     // Through the protocol: the new chain is unknown to her.

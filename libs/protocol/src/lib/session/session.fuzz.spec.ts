@@ -81,15 +81,12 @@ describe('1:1 decoders under fuzzing', () => {
     fc.assert(
       fc.property(fuzzInput([f.ratchet.body, f.prekey.body]), fc.constantFrom('message' as const, 'prekey' as const), (body, type) => {
         const copy = SessionRecord.deserialize(f.p.bobRecord.serialize());
-        let ok = true;
         try {
           copy.decrypt({ type, body }, f.p.bob.identity, f.p.bob.preKeys, f.random);
         } catch (e) {
           if (!(e instanceof ProtocolError)) throw e;
-          ok = false;
           expect(toHex(copy.serialize())).toBe(before);
         }
-        return ok || body.length > 0;
       }),
       { numRuns: 10_000 },
     );
