@@ -4,7 +4,7 @@
  */
 import { namespacedName, STREAMS } from '@parley/contracts';
 import type { OneTimePreKey, ParleyError, ReplyOf, RequestOf, RpcContract, SignedPreKey } from '@parley/contracts';
-import type { IdentityKeyPair, RandomSource } from '@parley/protocol';
+import type { IdentityKeyPair, KeyPair, PreKeyLookup, RandomSource } from '@parley/protocol';
 import {
   deterministicRandom,
   generateIdentityKeyPair,
@@ -83,14 +83,19 @@ export async function startHarness(label: string, env: Record<string, string> = 
   };
 }
 
-/** A device's key material, made by the protocol as a client would. */
+/** A device's key material, made by the protocol as a client would (private halves kept). */
 export interface TestDevice {
   readonly userId: string;
   readonly deviceId: number;
   readonly identity: IdentityKeyPair;
   readonly signedPreKey: SignedPreKey;
+  /** Fresh one-time prekeys with these ids (their private halves go into `preKeys`). */
   oneTimePreKeys(firstId: number, count: number): OneTimePreKey[];
+  /** A fresh signed prekey with this id (its private half goes into `preKeys`). */
   signed(id: number): SignedPreKey;
+  /** What the device's session code looks its private prekeys up in. */
+  readonly preKeys: PreKeyLookup;
+  readonly random: RandomSource;
 }
 
 let serial = 0;
@@ -98,14 +103,29 @@ let serial = 0;
 export function makeDevice(userId: string, deviceId = 1, seed = `${userId}/${deviceId}/${++serial}`): TestDevice {
   const random: RandomSource = deterministicRandom(seed);
   const identity = generateIdentityKeyPair(random);
-  const signed = (id: number) => publicSignedPreKey(generateSignedPreKey(identity, id, random, Date.now()));
+  const signedPairs = new Map<number, KeyPair>();
+  const oneTimePairs = new Map<number, KeyPair>();
+  const signed = (id: number) => {
+    const pair = generateSignedPreKey(identity, id, random, Date.now());
+    signedPairs.set(id, pair.keyPair);
+    return publicSignedPreKey(pair);
+  };
   return {
     userId,
     deviceId,
     identity,
     signedPreKey: signed(1),
-    oneTimePreKeys: (firstId, count) => generateOneTimePreKeys(firstId, count, random).map(publicOneTimePreKey),
+    oneTimePreKeys: (firstId, count) =>
+      generateOneTimePreKeys(firstId, count, random).map((pair) => {
+        oneTimePairs.set(pair.id, pair.keyPair);
+        return publicOneTimePreKey(pair);
+      }),
     signed,
+    preKeys: {
+      signedPreKey: (id) => signedPairs.get(id),
+      oneTimePreKey: (id) => oneTimePairs.get(id),
+    },
+    random,
   };
 }
 

@@ -5,7 +5,7 @@
 import { Client } from 'pg';
 import { namespaced, parleyErrorFromJSON, Rpc } from '@parley/contracts';
 import type { SerializedParleyError } from '@parley/contracts';
-import { verifyPreKeyBundle } from '@parley/protocol';
+import { SessionRecord, utf8, verifyPreKeyBundle } from '@parley/protocol';
 import type { Harness } from './helpers';
 import { failure, makeDevice, registerRequest, startHarness, userId } from './helpers';
 
@@ -77,6 +77,24 @@ describe('prekey directory over NATS', () => {
 
     const stock = await h.call(P.getStock, { userId: alice.userId, deviceId: 1 });
     expect(stock).toMatchObject({ oneTimePreKeys: 14, signedPreKeyId: 1, lowThreshold: 25 });
+  });
+
+  it('a fetched bundle starts a real X3DH session that the owner accepts with its prekeys', async () => {
+    const bob = makeDevice(userId('bob'), 4);
+    await h.call(P.registerDevice, registerRequest(bob, bob.oneTimePreKeys(10, 3)));
+    const alice = makeDevice(userId('alice'), 1);
+    const { bundles } = await h.call(P.fetchBundles, { userId: bob.userId, deviceId: 4 });
+    const bundle = bundles[0]!;
+
+    const aliceSession = SessionRecord.empty();
+    aliceSession.initiate(alice.identity, bundle, alice.random);
+    const first = aliceSession.encrypt(utf8.encode('hello via the directory'));
+    const bobSession = SessionRecord.empty();
+    const opened = bobSession.decrypt(first, bob.identity, bob.preKeys, bob.random);
+    expect(utf8.decode(opened.plaintext)).toBe('hello via the directory');
+    expect(opened.usedOneTimePreKeyId).toBe(bundle.oneTimePreKey?.id);
+    expect(opened.usedOneTimePreKeyId).toBe(10);
+    expect(opened.remoteIdentityKey).toEqual(alice.identity.publicKey);
   });
 
   it('serves every device of a user, or one of them', async () => {
