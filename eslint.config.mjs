@@ -50,6 +50,28 @@ export default tseslint.config(
     },
   },
   {
+    // The protocol is pure: no framework, transport or database.
+    files: ['libs/protocol/src/**/*.ts'],
+    ignores: ['**/*.spec.ts', 'libs/protocol/src/test/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: ['@nestjs/*', 'nats', '@prisma/*', 'pg', 'ws', 'node:*', 'fs', 'net', 'http'] },
+      ],
+    },
+  },
+  {
+    // Servers structurally cannot hold keys: only the verify slice of the protocol.
+    files: ['apps/**/*.ts', 'libs/server-kit/**/*.ts', 'libs/contracts/**/*.ts', 'libs/db/**/*.ts'],
+    ignores: ['apps/client-sdk/**', '**/*.spec.ts', '**/test/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: '@parley/protocol', message: 'servers import @parley/protocol/verify only' }] },
+      ],
+    },
+  },
+  {
     files: ['**/*.spec.ts', '**/test/**/*.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',
