@@ -30,40 +30,65 @@ const median = (xs: readonly number[]): number => {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 };
 
-/**
- * Picks a batch size that takes >= ~10 ms (so clock reads and awaits are negligible),
- * warms up, then times `rounds` rounds of whole batches.
- */
-export async function measure(
-  runner: Runner,
-  opts: MeasureOptions,
-  clock: Clock = () => performance.now(),
-): Promise<Measurement> {
+/** Doubles the batch until one takes >= ~10 ms (clock reads and awaits then negligible). */
+async function calibrate(runner: Runner, warmupMs: number, clock: Clock): Promise<number> {
   let batch = 1;
-  const warmEnd = clock() + opts.warmupMs;
+  const warmEnd = clock() + warmupMs;
   for (;;) {
     const t0 = clock();
     await runner.run(batch);
     const dt = clock() - t0;
     if (dt < 10 && batch < 1 << 20) batch *= 2;
-    else if (clock() >= warmEnd) break;
+    else if (clock() >= warmEnd) return batch;
   }
+}
+
+/** Runs whole batches for at least `ms`; returns ops per second. */
+async function round(runner: Runner, batch: number, ms: number, clock: Clock): Promise<{ ops: number; rate: number }> {
+  let ops = 0;
+  const t0 = clock();
+  let elapsed = 0;
+  do {
+    await runner.run(batch);
+    ops += batch;
+    elapsed = clock() - t0;
+  } while (elapsed < ms);
+  return { ops, rate: (ops * 1000) / elapsed };
+}
+
+/**
+ * Warms up each runner, then times `rounds` rounds of each, interleaved (A B A B ...), so
+ * a burst of load from elsewhere on the machine hits both sides alike. Reports the median
+ * round rate of each.
+ */
+export async function measureInterleaved(
+  runners: readonly Runner[],
+  opts: MeasureOptions,
+  clock: Clock = () => performance.now(),
+): Promise<Measurement[]> {
+  const batches: number[] = [];
+  for (const r of runners) batches.push(await calibrate(r, opts.warmupMs, clock));
+  const rates = runners.map(() => [] as number[]);
+  const totals = runners.map(() => 0);
   const roundMs = opts.measureMs / opts.rounds;
-  const rates: number[] = [];
-  let totalOps = 0;
-  for (let r = 0; r < opts.rounds; r++) {
-    let ops = 0;
-    const t0 = clock();
-    let elapsed = 0;
-    do {
-      await runner.run(batch);
-      ops += batch;
-      elapsed = clock() - t0;
-    } while (elapsed < roundMs);
-    rates.push((ops * 1000) / elapsed);
-    totalOps += ops;
+  for (let k = 0; k < opts.rounds; k++) {
+    for (let i = 0; i < runners.length; i++) {
+      const { ops, rate } = await round(runners[i]!, batches[i]!, roundMs, clock);
+      rates[i]!.push(rate);
+      totals[i]! += ops;
+    }
   }
-  return { opsPerSec: median(rates), rounds: rates, totalOps };
+  return runners.map((_, i) => ({ opsPerSec: median(rates[i]!), rounds: rates[i]!, totalOps: totals[i]! }));
+}
+
+/** One runner alone. */
+export async function measure(
+  runner: Runner,
+  opts: MeasureOptions,
+  clock: Clock = () => performance.now(),
+): Promise<Measurement> {
+  const [m] = await measureInterleaved([runner], opts, clock);
+  return m!;
 }
 
 export interface BenchOptions {
@@ -72,19 +97,29 @@ export interface BenchOptions {
   /** Run only workloads whose name contains one of these (empty: all). */
   readonly only: readonly string[];
   readonly groupSizes: readonly number[];
+  /** Only this library (for profiling one side); the table then shows 0 for the other. */
+  readonly lib: 'parley' | 'libsignal' | undefined;
   readonly timing: MeasureOptions;
+}
+
+function checkLib(name: string): 'parley' | 'libsignal' {
+  if (name !== 'parley' && name !== 'libsignal') throw new Error('--lib takes parley or libsignal');
+  return name;
 }
 
 export function parseArgs(argv: readonly string[]): BenchOptions {
   const quick = argv.includes('--quick');
   const only: string[] = [];
   let groupSizes = [10, 100, 1000];
+  let lib: BenchOptions['lib'];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--only' && argv[i + 1]) only.push(...argv[++i]!.split(','));
     else if (a.startsWith('--only=')) only.push(...a.slice(7).split(','));
     else if (a === '--groups' && argv[i + 1]) groupSizes = argv[++i]!.split(',').map(Number);
     else if (a.startsWith('--groups=')) groupSizes = a.slice(9).split(',').map(Number);
+    else if (a === '--lib' && argv[i + 1]) lib = checkLib(argv[++i]!);
+    else if (a.startsWith('--lib=')) lib = checkLib(a.slice(6));
   }
   if (groupSizes.some((n) => !Number.isInteger(n) || n < 1 || n > 1000)) {
     throw new Error('--groups takes sizes between 1 and 1000, e.g. --groups 10,100');
@@ -94,6 +129,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     quick,
     only,
     groupSizes,
+    lib,
     timing: quick
       ? { warmupMs: 100, measureMs: 300, rounds: 3 }
       : { warmupMs: 400, measureMs: 1500, rounds: 5 },
@@ -114,7 +150,7 @@ export interface ResultRow {
 export const ratio = (r: Pick<ResultRow, 'parley' | 'libsignal'>): number =>
   r.libsignal > 0 ? r.parley / r.libsignal : Number.NaN;
 
-const round = (x: number, digits: number): number => {
+const roundTo = (x: number, digits: number): number => {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
 };
@@ -124,9 +160,9 @@ export function jsonLine(r: ResultRow): string {
   return JSON.stringify({
     workload: r.workload,
     ...(r.members !== undefined ? { members: r.members } : {}),
-    parley_ops_s: round(r.parley, 1),
-    libsignal_ops_s: round(r.libsignal, 1),
-    ratio: round(ratio(r), 3),
+    parley_ops_s: roundTo(r.parley, 1),
+    libsignal_ops_s: roundTo(r.libsignal, 1),
+    ratio: roundTo(ratio(r), 3),
   });
 }
 

@@ -5,12 +5,13 @@
  *   npm run bench:protocol -- --quick      short timings (~30-60 s)
  *   npm run bench:protocol -- --json       one JSON object per line
  *   npm run bench:protocol -- --only ping-pong,sender-key --groups 10,100
+ *   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx tools/bench/protocol/main.ts --lib parley --only ping-pong
  *
  * Progress goes to stderr, results to stdout.
  */
 import { randomBytes } from 'node:crypto';
 import type { ResultRow } from './harness';
-import { formatTable, jsonLine, measure, parseArgs, ratio } from './harness';
+import { formatTable, jsonLine, measureInterleaved, parseArgs, ratio } from './harness';
 import { libsignalBench } from './libsignal';
 import { parleyBench } from './parley';
 import type { LibraryBench } from './workloads';
@@ -23,7 +24,9 @@ async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   const started = performance.now();
   const payload = new Uint8Array(randomBytes(PAYLOAD_BYTES));
-  const libs: LibraryBench[] = [await parleyBench(payload), await libsignalBench(payload)];
+  const libs: LibraryBench[] = [];
+  if (opts.lib !== 'libsignal') libs.push(await parleyBench(payload));
+  if (opts.lib !== 'parley') libs.push(await libsignalBench(payload));
   const log = (s: string) => process.stderr.write(`${s}\n`);
 
   const specs = workloadSpecs(opts.groupSizes).filter(
@@ -32,23 +35,23 @@ async function main(): Promise<void> {
   const rows: ResultRow[] = [];
   for (const spec of specs) {
     const rates: Record<string, number> = {};
-    for (const lib of libs) {
-      const t0 = performance.now();
-      const runner = await spec.make(lib);
-      const prep = performance.now() - t0;
-      const m = await measure(runner, opts.timing);
+    const runners = [];
+    for (const lib of libs) runners.push(await spec.make(lib));
+    const ms = await measureInterleaved(runners, opts.timing);
+    libs.forEach((lib, i) => {
+      const m = ms[i]!;
       rates[lib.name] = m.opsPerSec;
       log(
         `${spec.workload}${spec.members ? `/${spec.members}` : ''} ${lib.name}: ${m.opsPerSec.toFixed(1)} ops/s` +
-          ` (rounds ${m.rounds.map((r) => r.toFixed(0)).join(' ')}; prep ${prep.toFixed(0)} ms)`,
+          ` (rounds ${m.rounds.map((r) => r.toFixed(0)).join(' ')})`,
       );
-    }
+    });
     const row: ResultRow = {
       workload: spec.workload,
       ...(spec.members !== undefined ? { members: spec.members } : {}),
       unit: spec.unit,
-      parley: rates['parley']!,
-      libsignal: rates['libsignal']!,
+      parley: rates['parley'] ?? 0,
+      libsignal: rates['libsignal'] ?? 0,
       ...(spec.target !== undefined ? { target: spec.target } : {}),
     };
     rows.push(row);
@@ -57,8 +60,9 @@ async function main(): Promise<void> {
 
   const sizes: Record<string, { initiator: number; responder: number }> = {};
   for (const lib of libs) sizes[lib.name] = await lib.sessionSizes(SIZE_MESSAGES_EACH_WAY);
-  const p = sizes['parley']!;
-  const l = sizes['libsignal']!;
+  const none = { initiator: 0, responder: 0 };
+  const p = sizes['parley'] ?? none;
+  const l = sizes['libsignal'] ?? none;
 
   if (opts.json) {
     for (const side of ['initiator', 'responder'] as const) {
