@@ -11,4 +11,5 @@ const projects = roots.flatMap((root) =>
     : [],
 );
 
-export default { projects };
+// testTimeout is a global option: per-project values are ignored in a multi-project run.
+export default { projects, testTimeout: 120_000 };
