@@ -56,13 +56,18 @@ describe('prekey directory under concurrency, two instances in one queue group',
 
     const served = countPerInstance('fetchBundles');
     const replies = await Promise.all(
-      Array.from({ length: 50 }, () => h.call(P.fetchBundles, { userId: dev.userId, deviceId: 1 }, 10_000)),
+      Array.from({ length: 50 }, () =>
+        h.call(P.fetchBundles, { userId: dev.userId, deviceId: 1 }, 10_000),
+      ),
     );
     const perInstance = served.counts();
     served.restore();
 
     const bundles = replies.map((r) => r.bundles[0]!);
-    for (const b of bundles) expect(() => verifyPreKeyBundle(b)).not.toThrow();
+    for (const b of bundles)
+      expect(() => {
+        verifyPreKeyBundle(b);
+      }).not.toThrow();
     const handedOut = bundles.flatMap((b) => (b.oneTimePreKey ? [b.oneTimePreKey] : []));
     expect(handedOut).toHaveLength(20);
     expect(bundles.filter((b) => !b.oneTimePreKey)).toHaveLength(30);
@@ -89,7 +94,9 @@ describe('prekey directory under concurrency, two instances in one queue group',
     }
     // 3 users x 15 fetches x 3 devices = 135 claims against 90 keys.
     const replies = await Promise.all(
-      users.flatMap((user) => Array.from({ length: 15 }, () => h.call(P.fetchBundles, { userId: user }, 10_000))),
+      users.flatMap((user) =>
+        Array.from({ length: 15 }, () => h.call(P.fetchBundles, { userId: user }, 10_000)),
+      ),
     );
     for (const reply of replies) {
       expect(reply.bundles.map((b) => b.deviceId)).toEqual([1, 2, 3]);
@@ -112,7 +119,9 @@ describe('prekey directory under concurrency, two instances in one queue group',
 
     // 25 -> 15 by 10 racing fetches: one of them crosses, one event.
     await Promise.all(
-      Array.from({ length: 10 }, () => h.call(P.fetchBundles, { userId: dev.userId, deviceId: 1 }, 10_000)),
+      Array.from({ length: 10 }, () =>
+        h.call(P.fetchBundles, { userId: dev.userId, deviceId: 1 }, 10_000),
+      ),
     );
     let events = await lowEvents(dev.userId);
     expect(events).toHaveLength(1);
@@ -122,12 +131,18 @@ describe('prekey directory under concurrency, two instances in one queue group',
 
     // Draining further, down to empty and beyond, adds nothing.
     await Promise.all(
-      Array.from({ length: 20 }, () => h.call(P.fetchBundles, { userId: dev.userId, deviceId: 1 }, 10_000)),
+      Array.from({ length: 20 }, () =>
+        h.call(P.fetchBundles, { userId: dev.userId, deviceId: 1 }, 10_000),
+      ),
     );
     expect(await lowEvents(dev.userId)).toHaveLength(1);
 
     // A refill to the threshold re-arms; the next crossing emits again.
-    await h.call(P.uploadOneTimePreKeys, { userId: dev.userId, deviceId: 1, preKeys: dev.oneTimePreKeys(100, 26) });
+    await h.call(P.uploadOneTimePreKeys, {
+      userId: dev.userId,
+      deviceId: 1,
+      preKeys: dev.oneTimePreKeys(100, 26),
+    });
     await h.call(P.fetchBundles, { userId: dev.userId, deviceId: 1 }); // 26 -> 25
     expect(await lowEvents(dev.userId)).toHaveLength(1);
     await h.call(P.fetchBundles, { userId: dev.userId, deviceId: 1 }); // 25 -> 24
@@ -137,7 +152,11 @@ describe('prekey directory under concurrency, two instances in one queue group',
 
     // A refill that stays under the threshold does not re-arm: 24 -> 23, +1 -> 24, -> 23.
     await h.call(P.fetchBundles, { userId: dev.userId, deviceId: 1 });
-    await h.call(P.uploadOneTimePreKeys, { userId: dev.userId, deviceId: 1, preKeys: dev.oneTimePreKeys(200, 1) });
+    await h.call(P.uploadOneTimePreKeys, {
+      userId: dev.userId,
+      deviceId: 1,
+      preKeys: dev.oneTimePreKeys(200, 1),
+    });
     await h.call(P.fetchBundles, { userId: dev.userId, deviceId: 1 });
     expect(await lowEvents(dev.userId)).toHaveLength(2);
   });

@@ -3,7 +3,15 @@
  * the real service, a caller speaking the contracts, and real keys from the protocol.
  */
 import { namespacedName, STREAMS } from '@parley/contracts';
-import type { OneTimePreKey, ParleyError, ReplyOf, RequestOf, RpcContract, SignedPreKey } from '@parley/contracts';
+import type {
+  OneTimePreKey,
+  ParleyError,
+  ReplyOf,
+  RequestOf,
+  RpcContract,
+  SignedPreKey,
+  Rpc,
+} from '@parley/contracts';
 import type { IdentityKeyPair, KeyPair, PreKeyLookup, RandomSource } from '@parley/protocol';
 import {
   deterministicRandom,
@@ -29,7 +37,11 @@ export interface Harness {
   readonly db: TestDatabase;
   readonly nc: NatsConnection;
   readonly instances: RunningService[];
-  call<C extends RpcContract>(contract: C, payload: RequestOf<C>, timeoutMs?: number): Promise<ReplyOf<C>>;
+  call<C extends RpcContract>(
+    contract: C,
+    payload: RequestOf<C>,
+    timeoutMs?: number,
+  ): Promise<ReplyOf<C>>;
   /** Starts another instance in the same queue group, database and namespace. */
   startInstance(instanceId: string): Promise<RunningService>;
   close(): Promise<void>;
@@ -51,7 +63,10 @@ export function testConfig(
   });
 }
 
-export async function startHarness(label: string, env: Record<string, string> = {}): Promise<Harness> {
+export async function startHarness(
+  label: string,
+  env: Record<string, string> = {},
+): Promise<Harness> {
   await initProtocol();
   const namespace = uniqueSubjectPrefix(label);
   const db = await createTestDatabase({ label: `prekeys_${label}` });
@@ -70,7 +85,8 @@ export async function startHarness(label: string, env: Record<string, string> = 
     db,
     nc,
     instances,
-    call: (contract, payload, timeoutMs = 5000) => request(nc, contract, payload, { namespace, timeoutMs }),
+    call: (contract, payload, timeoutMs = 5000) =>
+      request(nc, contract, payload, { namespace, timeoutMs }),
     startInstance,
     close: async () => {
       await Promise.all(instances.map((s) => s.close()));
@@ -100,7 +116,11 @@ export interface TestDevice {
 
 let serial = 0;
 
-export function makeDevice(userId: string, deviceId = 1, seed = `${userId}/${deviceId}/${++serial}`): TestDevice {
+export function makeDevice(
+  userId: string,
+  deviceId = 1,
+  seed = `${userId}/${deviceId}/${++serial}`,
+): TestDevice {
   const random: RandomSource = deterministicRandom(seed);
   const identity = generateIdentityKeyPair(random);
   const signedPairs = new Map<number, KeyPair>();
@@ -132,7 +152,7 @@ export function makeDevice(userId: string, deviceId = 1, seed = `${userId}/${dev
 export function registerRequest(
   device: TestDevice,
   oneTimePreKeys?: OneTimePreKey[],
-): RequestOf<typeof import('@parley/contracts').Rpc.prekeys.registerDevice> {
+): RequestOf<typeof Rpc.prekeys.registerDevice> {
   return {
     userId: device.userId,
     deviceId: device.deviceId,

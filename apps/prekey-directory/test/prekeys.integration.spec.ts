@@ -73,7 +73,9 @@ describe('prekey directory over NATS', () => {
     expect(bundle.signedPreKey).toEqual(alice.signedPreKey);
     // The lowest id goes first; it is exactly the key the device uploaded.
     expect(bundle.oneTimePreKey).toEqual(initial[0]);
-    expect(() => verifyPreKeyBundle(bundle)).not.toThrow();
+    expect(() => {
+      verifyPreKeyBundle(bundle);
+    }).not.toThrow();
 
     const stock = await h.call(P.getStock, { userId: alice.userId, deviceId: 1 });
     expect(stock).toMatchObject({ oneTimePreKeys: 14, signedPreKeyId: 1, lowThreshold: 25 });
@@ -108,7 +110,10 @@ describe('prekey directory over NATS', () => {
     expect(all.bundles[0]!.oneTimePreKey?.id).toBe(1);
     // No one-time prekey left for device 7: the bundle comes without one (X3DH without DH4).
     expect(all.bundles[1]!.oneTimePreKey).toBeUndefined();
-    for (const b of all.bundles) expect(() => verifyPreKeyBundle(b)).not.toThrow();
+    for (const b of all.bundles)
+      expect(() => {
+        verifyPreKeyBundle(b);
+      }).not.toThrow();
     const one = await h.call(P.fetchBundles, { userId: user, deviceId: 1 });
     expect(one.bundles.map((b) => [b.deviceId, b.oneTimePreKey?.id])).toEqual([[1, 2]]);
   });
@@ -117,18 +122,32 @@ describe('prekey directory over NATS', () => {
     const mallory = makeDevice(userId('mallory'), 1);
     const victim = makeDevice(userId('victim'), 1);
     // A signed prekey signed by someone else's identity key.
-    const forged = { ...registerRequest(mallory, mallory.oneTimePreKeys(1, 3)), signedPreKey: victim.signedPreKey };
+    const forged = {
+      ...registerRequest(mallory, mallory.oneTimePreKeys(1, 3)),
+      signedPreKey: victim.signedPreKey,
+    };
     const e = await failure(h.call(P.registerDevice, forged));
     expect(e.code).toBe('INVALID_SIGNATURE');
     // One flipped bit in a genuine signature.
     const signature = new Uint8Array(mallory.signedPreKey.signature);
     signature[0]! ^= 1;
-    const flipped = { ...registerRequest(mallory), signedPreKey: { ...mallory.signedPreKey, signature } };
+    const flipped = {
+      ...registerRequest(mallory),
+      signedPreKey: { ...mallory.signedPreKey, signature },
+    };
     expect((await failure(h.call(P.registerDevice, flipped))).code).toBe('INVALID_SIGNATURE');
     // A genuine signature over another key id.
-    const renumbered = { ...registerRequest(mallory), signedPreKey: { ...mallory.signedPreKey, id: 2 } };
+    const renumbered = {
+      ...registerRequest(mallory),
+      signedPreKey: { ...mallory.signedPreKey, id: 2 },
+    };
     expect((await failure(h.call(P.registerDevice, renumbered))).code).toBe('INVALID_SIGNATURE');
-    await expect(rowCounts(mallory.userId)).resolves.toEqual({ accounts: 0, devices: 0, signed: 0, oneTime: 0 });
+    await expect(rowCounts(mallory.userId)).resolves.toEqual({
+      accounts: 0,
+      devices: 0,
+      signed: 0,
+      oneTime: 0,
+    });
   });
 
   it('re-registering with the same identity key is idempotent; another identity key is a CONFLICT', async () => {
@@ -138,12 +157,18 @@ describe('prekey directory over NATS', () => {
     const again = await h.call(P.registerDevice, registerRequest(dev, keys));
     expect(again).toEqual(first);
     const impostor = makeDevice(dev.userId, 3);
-    const e = await failure(h.call(P.registerDevice, registerRequest(impostor, impostor.oneTimePreKeys(50, 2))));
+    const e = await failure(
+      h.call(P.registerDevice, registerRequest(impostor, impostor.oneTimePreKeys(50, 2))),
+    );
     expect(e.code).toBe('CONFLICT');
     expect(e.details).toEqual({ reason: 'identity-key-mismatch' });
     const fetched = await h.call(P.fetchBundles, { userId: dev.userId, deviceId: 3 });
     expect(fetched.bundles[0]!.identityKey).toEqual(dev.identity.publicKey);
-    await expect(rowCounts(dev.userId)).resolves.toMatchObject({ devices: 1, signed: 1, oneTime: 3 });
+    await expect(rowCounts(dev.userId)).resolves.toMatchObject({
+      devices: 1,
+      signed: 1,
+      oneTime: 3,
+    });
   });
 
   it('uploads: repeated ids with the same key are ignored, with another key are a CONFLICT', async () => {
@@ -159,8 +184,13 @@ describe('prekey directory over NATS', () => {
       h.call(P.uploadOneTimePreKeys, { userId: dev.userId, deviceId: 1, preKeys: retry }),
     ).resolves.toEqual({ stored: 5, total: 105 });
     // Id 200 is new, id 1 is taken by another key: the whole batch is refused.
-    const clash = [...dev.oneTimePreKeys(200, 1), { id: 1, publicKey: dev.oneTimePreKeys(300, 1)[0]!.publicKey }];
-    const e = await failure(h.call(P.uploadOneTimePreKeys, { userId: dev.userId, deviceId: 1, preKeys: clash }));
+    const clash = [
+      ...dev.oneTimePreKeys(200, 1),
+      { id: 1, publicKey: dev.oneTimePreKeys(300, 1)[0]!.publicKey },
+    ];
+    const e = await failure(
+      h.call(P.uploadOneTimePreKeys, { userId: dev.userId, deviceId: 1, preKeys: clash }),
+    );
     expect(e.code).toBe('CONFLICT');
     expect(e.details).toEqual({ reason: 'one-time-prekey-id-reused' });
     await expect(h.call(P.getStock, { userId: dev.userId, deviceId: 1 })).resolves.toMatchObject({
@@ -179,7 +209,11 @@ describe('prekey directory over NATS', () => {
       });
     }
     const e = await failure(
-      h.call(P.uploadOneTimePreKeys, { userId: dev.userId, deviceId: 1, preKeys: dev.oneTimePreKeys(5000, 1) }),
+      h.call(P.uploadOneTimePreKeys, {
+        userId: dev.userId,
+        deviceId: 1,
+        preKeys: dev.oneTimePreKeys(5000, 1),
+      }),
     );
     expect(e.details).toEqual({ reason: 'prekey-stock-full' });
     await expect(rowCounts(dev.userId)).resolves.toMatchObject({ oneTime: 1000 });
@@ -189,7 +223,11 @@ describe('prekey directory over NATS', () => {
     const dev = makeDevice(userId('rotate'), 2);
     await h.call(P.registerDevice, registerRequest(dev));
     const next = dev.signed(2);
-    const rotated = await h.call(P.rotateSignedPreKey, { userId: dev.userId, deviceId: 2, signedPreKey: next });
+    const rotated = await h.call(P.rotateSignedPreKey, {
+      userId: dev.userId,
+      deviceId: 2,
+      signedPreKey: next,
+    });
     expect(rotated.signedPreKeyId).toBe(2);
     // Same key again: idempotent, same time.
     await expect(
@@ -203,11 +241,19 @@ describe('prekey directory over NATS', () => {
 
     const stranger = makeDevice(userId('stranger'), 1);
     const forged = await failure(
-      h.call(P.rotateSignedPreKey, { userId: dev.userId, deviceId: 2, signedPreKey: stranger.signed(3) }),
+      h.call(P.rotateSignedPreKey, {
+        userId: dev.userId,
+        deviceId: 2,
+        signedPreKey: stranger.signed(3),
+      }),
     );
     expect(forged.code).toBe('INVALID_SIGNATURE');
     const reused = await failure(
-      h.call(P.rotateSignedPreKey, { userId: dev.userId, deviceId: 2, signedPreKey: dev.signed(1) }),
+      h.call(P.rotateSignedPreKey, {
+        userId: dev.userId,
+        deviceId: 2,
+        signedPreKey: dev.signed(1),
+      }),
     );
     expect(reused.details).toEqual({ reason: 'signed-prekey-id-reused' });
     expect((await h.call(P.getStock, { userId: dev.userId, deviceId: 2 })).signedPreKeyId).toBe(2);
@@ -221,8 +267,16 @@ describe('prekey directory over NATS', () => {
       h.call(P.fetchBundles, { userId: 'nobody-here', deviceId: 1 }),
       h.call(P.fetchBundles, { userId: dev.userId, deviceId: 2 }),
       h.call(P.getStock, { userId: dev.userId, deviceId: 2 }),
-      h.call(P.uploadOneTimePreKeys, { userId: dev.userId, deviceId: 2, preKeys: dev.oneTimePreKeys(1, 1) }),
-      h.call(P.rotateSignedPreKey, { userId: 'nobody-here', deviceId: 1, signedPreKey: dev.signed(5) }),
+      h.call(P.uploadOneTimePreKeys, {
+        userId: dev.userId,
+        deviceId: 2,
+        preKeys: dev.oneTimePreKeys(1, 1),
+      }),
+      h.call(P.rotateSignedPreKey, {
+        userId: 'nobody-here',
+        deviceId: 1,
+        signedPreKey: dev.signed(5),
+      }),
     ];
     const errors = await Promise.all(cases.map(failure));
     expect(errors.map((e) => [e.code, e.details])).toEqual([
@@ -260,7 +314,10 @@ describe('prekey directory over NATS', () => {
       [{ ...good, identityKey: b64(new Uint8Array(31)) }, 'identityKey'],
       [{ ...good, deviceId: 0 }, 'deviceId'],
       [{ ...good, userId: 'a.b' }, 'userId'],
-      [{ ...good, signedPreKey: { ...good.signedPreKey, signature: 'not base64!' } }, 'signedPreKey.signature'],
+      [
+        { ...good, signedPreKey: { ...good.signedPreKey, signature: 'not base64!' } },
+        'signedPreKey.signature',
+      ],
       [{ ...good, oneTimePreKeys: [] }, 'oneTimePreKeys'],
     ];
     for (const [data, path] of bad) {
@@ -270,11 +327,22 @@ describe('prekey directory over NATS', () => {
         path,
       ]);
     }
-    const tooMany = Array.from({ length: 101 }, (_, i) => ({ id: i, publicKey: b64(new Uint8Array(32)) }));
-    const e = errorOf(await send(P.uploadOneTimePreKeys.subject, { userId: dev.userId, deviceId: 1, preKeys: tooMany }));
+    const tooMany = Array.from({ length: 101 }, (_, i) => ({
+      id: i,
+      publicKey: b64(new Uint8Array(32)),
+    }));
+    const e = errorOf(
+      await send(P.uploadOneTimePreKeys.subject, {
+        userId: dev.userId,
+        deviceId: 1,
+        preKeys: tooMany,
+      }),
+    );
     expect(e.code).toBe('VALIDATION_FAILED');
     await expect(rowCounts(dev.userId)).resolves.toMatchObject({ devices: 0 });
     // Still serving.
-    await expect(h.call(P.registerDevice, registerRequest(dev))).resolves.toMatchObject({ deviceId: 1 });
+    await expect(h.call(P.registerDevice, registerRequest(dev))).resolves.toMatchObject({
+      deviceId: 1,
+    });
   });
 });

@@ -7,7 +7,9 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 export const PrekeyDirectoryEnvSchema = BaseServiceEnvSchema.extend({
   /** PostgreSQL URL; the client only touches the `prekey_directory` schema. */
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, { message: 'expected a postgresql:// URL' }),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, { message: 'expected a postgresql:// URL' }),
   /** Connections in this instance's pool. */
   PREKEY_DB_POOL_SIZE: envInt(1, 200).default(10),
   /** Under this many one-time prekeys left, the directory emits `prekeys.low` (once per crossing). */

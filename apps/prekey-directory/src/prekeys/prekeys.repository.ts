@@ -69,10 +69,17 @@ export class PrekeysRepository {
       where: { userId_deviceId: { userId, deviceId: BigInt(deviceId) } },
       select: { identityKey: true, registeredAt: true },
     });
-    return row ? { identityKey: bytes(row.identityKey), registeredAt: row.registeredAt } : undefined;
+    return row
+      ? { identityKey: bytes(row.identityKey), registeredAt: row.registeredAt }
+      : undefined;
   }
 
-  async insertDevice(tx: Tx, userId: string, deviceId: number, identityKey: Uint8Array): Promise<Date> {
+  async insertDevice(
+    tx: Tx,
+    userId: string,
+    deviceId: number,
+    identityKey: Uint8Array,
+  ): Promise<Date> {
     const row = await tx.device.create({
       data: { userId, deviceId: BigInt(deviceId), identityKey: bytes(identityKey) },
       select: { registeredAt: true },
@@ -87,7 +94,9 @@ export class PrekeysRepository {
     keyId: number,
   ): Promise<SignedPreKeyRecord | undefined> {
     const row = await tx.signedPreKey.findUnique({
-      where: { userId_deviceId_keyId: { userId, deviceId: BigInt(deviceId), keyId: BigInt(keyId) } },
+      where: {
+        userId_deviceId_keyId: { userId, deviceId: BigInt(deviceId), keyId: BigInt(keyId) },
+      },
     });
     return row
       ? {
@@ -104,7 +113,12 @@ export class PrekeysRepository {
    * row gets a created_at strictly after every other row of the device (two rotations in
    * the same millisecond must still have an order).
    */
-  async insertSignedPreKey(tx: Tx, userId: string, deviceId: number, key: SignedPreKey): Promise<Date> {
+  async insertSignedPreKey(
+    tx: Tx,
+    userId: string,
+    deviceId: number,
+    key: SignedPreKey,
+  ): Promise<Date> {
     const device = BigInt(deviceId);
     const rows = await tx.$queryRaw<{ created_at: Date }[]>`
       INSERT INTO "prekey_directory"."signed_prekeys"
@@ -120,7 +134,12 @@ export class PrekeysRepository {
   }
 
   /** Drops signed prekeys whose successor arrived more than `graceMs` ago. */
-  async pruneSignedPreKeys(tx: Tx, userId: string, deviceId: number, graceMs: number): Promise<number> {
+  async pruneSignedPreKeys(
+    tx: Tx,
+    userId: string,
+    deviceId: number,
+    graceMs: number,
+  ): Promise<number> {
     const device = BigInt(deviceId);
     return tx.$executeRaw`
       DELETE FROM "prekey_directory"."signed_prekeys" s
@@ -238,7 +257,11 @@ export class PrekeysRepository {
    * Marks the device as notified when its stock is under `threshold` and it was not marked
    * yet. Racing fetches contend for the device row: exactly one of them gets the mark.
    */
-  async markLowStock(userId: string, deviceId: number, threshold: number): Promise<LowStockMark | undefined> {
+  async markLowStock(
+    userId: string,
+    deviceId: number,
+    threshold: number,
+  ): Promise<LowStockMark | undefined> {
     const device = BigInt(deviceId);
     const rows = await this.db.client.$queryRaw<{ remaining: number; notified_at: Date }[]>`
       UPDATE "prekey_directory"."devices" d
@@ -262,7 +285,10 @@ export class PrekeysRepository {
     });
   }
 
-  async currentSignedPreKey(userId: string, deviceId: number): Promise<SignedPreKeyRecord | undefined> {
+  async currentSignedPreKey(
+    userId: string,
+    deviceId: number,
+  ): Promise<SignedPreKeyRecord | undefined> {
     const row = await this.db.client.signedPreKey.findFirst({
       where: { userId, deviceId: BigInt(deviceId) },
       orderBy: { createdAt: 'desc' },

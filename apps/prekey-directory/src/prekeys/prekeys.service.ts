@@ -55,11 +55,17 @@ export class PrekeysService {
       await this.repo.lockAccount(tx, userId);
       let device = await this.repo.lockDevice(tx, userId, deviceId);
       if (device && !equalBytes(device.identityKey, req.identityKey)) {
-        throw new ConflictError('identity-key-mismatch', 'the device is registered with another identity key');
+        throw new ConflictError(
+          'identity-key-mismatch',
+          'the device is registered with another identity key',
+        );
       }
       if (!device) {
         if ((await this.repo.countDevices(tx, userId)) >= MAX_DEVICES_PER_USER) {
-          throw new ConflictError('device-limit', `a user has at most ${MAX_DEVICES_PER_USER} devices`);
+          throw new ConflictError(
+            'device-limit',
+            `a user has at most ${MAX_DEVICES_PER_USER} devices`,
+          );
         }
         const registeredAt = await this.repo.insertDevice(tx, userId, deviceId, req.identityKey);
         device = { identityKey: req.identityKey, registeredAt };
@@ -151,7 +157,13 @@ export class PrekeysService {
     const mark = await this.repo.markLowStock(userId, deviceId, threshold);
     if (!mark) return;
     try {
-      await this.notifier.notify({ userId, deviceId, remaining: mark.remaining, threshold, at: mark.notifiedAt });
+      await this.notifier.notify({
+        userId,
+        deviceId,
+        remaining: mark.remaining,
+        threshold,
+        at: mark.notifiedAt,
+      });
     } catch (error) {
       this.logger.warn(
         { code: (error as { code?: string }).code ?? 'INTERNAL' },
@@ -162,13 +174,24 @@ export class PrekeysService {
   }
 
   /** Stores `key` as the current signed prekey (idempotent on an identical key). */
-  private async putSignedPreKey(tx: Tx, userId: string, deviceId: number, key: SignedPreKey): Promise<Date> {
+  private async putSignedPreKey(
+    tx: Tx,
+    userId: string,
+    deviceId: number,
+    key: SignedPreKey,
+  ): Promise<Date> {
     const existing = await this.repo.findSignedPreKey(tx, userId, deviceId, key.id);
     if (existing) {
-      if (equalBytes(existing.publicKey, key.publicKey) && equalBytes(existing.signature, key.signature)) {
+      if (
+        equalBytes(existing.publicKey, key.publicKey) &&
+        equalBytes(existing.signature, key.signature)
+      ) {
         return existing.createdAt;
       }
-      throw new ConflictError('signed-prekey-id-reused', `signed prekey id ${key.id} is already used by another key`);
+      throw new ConflictError(
+        'signed-prekey-id-reused',
+        `signed prekey id ${key.id} is already used by another key`,
+      );
     }
     const createdAt = await this.repo.insertSignedPreKey(tx, userId, deviceId, key);
     await this.repo.pruneSignedPreKeys(tx, userId, deviceId, this.config.PREKEY_SIGNED_GRACE_MS);
@@ -194,9 +217,13 @@ export class PrekeysService {
     }
     const total = await this.repo.countOneTimePreKeys(tx, userId, deviceId);
     if (total > MAX_ONE_TIME_PREKEY_STOCK) {
-      throw new ConflictError('prekey-stock-full', `a device keeps at most ${MAX_ONE_TIME_PREKEY_STOCK} one-time prekeys`);
+      throw new ConflictError(
+        'prekey-stock-full',
+        `a device keeps at most ${MAX_ONE_TIME_PREKEY_STOCK} one-time prekeys`,
+      );
     }
-    if (total >= this.config.PREKEY_LOW_THRESHOLD) await this.repo.clearLowStockMark(tx, userId, deviceId);
+    if (total >= this.config.PREKEY_LOW_THRESHOLD)
+      await this.repo.clearLowStockMark(tx, userId, deviceId);
     return { stored, total };
   }
 }
