@@ -8,8 +8,9 @@ cd "$(dirname "$0")/.."
 
 install() {
   if [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ]; then return; fi
-  # npm 11 here omits other platforms' optional binaries (@swc/core-darwin-..., @bufbuild/buf-...)
-  # from the lock and then refuses `npm ci`; `npm install` still installs exactly the lock.
+  # npm 11.19 leaves other platforms' optional binaries (@swc/core-darwin-..., @bufbuild/buf-...)
+  # out of the lock and then its own `npm ci` refuses that lock (npm/cli#8320, fixed upstream
+  # by npm/cli#9083). `npm install` installs the versions the lock pins.
   npm ci --no-audit --no-fund || npm install --no-audit --no-fund
 }
 
