@@ -7,7 +7,7 @@ export { createLogger, NestPinoLogger, REDACTED_PATHS } from './lib/logging/logg
 export type { Logger, LoggerOptions, LogLevel } from './lib/logging/logger';
 
 export { bootstrapService } from './lib/bootstrap/bootstrap-service';
-export type { BootstrapOptions, RunningService } from './lib/bootstrap/bootstrap-service';
+export type { BootstrapOptions, HttpOptions, RunningService } from './lib/bootstrap/bootstrap-service';
 export {
   PARLEY_CONFIG,
   PARLEY_LOGGER,

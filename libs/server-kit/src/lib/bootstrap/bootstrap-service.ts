@@ -7,6 +7,7 @@ import type { DynamicModule, INestApplication, INestMicroservice, Type } from '@
 import { NestFactory } from '@nestjs/core';
 import type { CustomStrategy } from '@nestjs/microservices';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { queueGroupOf } from '@parley/contracts';
 import type { ServiceName } from '@parley/contracts';
 import type { NatsConnection } from 'nats';
@@ -32,10 +33,22 @@ export interface BootstrapOptions {
   readonly config: BaseServiceConfig;
   /** Also listen for HTTP on PARLEY_HTTP_PORT (0: any free port). */
   readonly http?: boolean;
+  /** HTTP listener settings (only with `http`). */
+  readonly httpOptions?: HttpOptions;
   /** Default: pino to stdout at PARLEY_LOG_LEVEL. */
   readonly logger?: Logger;
   /** Close on SIGTERM/SIGINT (default true; tests that start several services turn it off). */
   readonly shutdownHooks?: boolean;
+}
+
+export interface HttpOptions {
+  /** Largest request body in bytes (Fastify answers 413 beyond it; default 1 MiB). */
+  readonly bodyLimit?: number;
+  /**
+   * Runs before the app initialises and listens: the only moment to add Fastify hooks,
+   * content parsers, an error handler, a WebSocket adapter or the OpenAPI routes.
+   */
+  readonly configure?: (app: NestFastifyApplication) => void | Promise<void>;
 }
 
 export interface RunningService {
@@ -78,11 +91,19 @@ export async function bootstrapService(options: BootstrapOptions): Promise<Runni
   if (options.http) {
     // Nest types its options as classes; object literals are its documented usage.
     // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment
-    const web = await NestFactory.create(root, new FastifyAdapter(), {
+    const adapter = new FastifyAdapter(
+      options.httpOptions?.bodyLimit === undefined
+        ? undefined
+        : { bodyLimit: options.httpOptions.bodyLimit },
+    );
+    const web = await NestFactory.create<NestFastifyApplication>(root, adapter, {
       logger: nestLogger,
       abortOnError: false,
     });
-    const micro = web.connectMicroservice(strategy, { inheritAppConfig: true });
+    await options.httpOptions?.configure?.(web);
+    // Own config for the NATS side: a shared one would put the RPC filter (catch-all) in
+    // front of the HTTP app's filters and turn every HTTP error into a 500.
+    const micro = web.connectMicroservice(strategy, { inheritAppConfig: false });
     micro.useGlobalFilters(filter);
     server.useConnection(web.get<NatsConnection>(NATS_CONNECTION));
     if (options.shutdownHooks ?? true)

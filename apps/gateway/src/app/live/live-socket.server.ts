@@ -1,0 +1,179 @@
+/**
+ * The live WebSocket at /v1/ws on the HTTP listener's port. A device authenticates with
+ * its bearer token: in the upgrade request (`Authorization: Bearer`, or `?token=` for
+ * browsers, which cannot set headers) or as the first frame `{type:"auth",token}`. Once
+ * authenticated it is in the ConnectionRegistry and its presence is published; for now it
+ * answers pings (live delivery comes with message-delivery).
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { DeviceAddress } from '@parley/contracts';
+import { Events } from '@parley/contracts';
+import { EventBus, PARLEY_CONFIG, PARLEY_LOGGER } from '@parley/server-kit';
+import type { Server as HttpServer } from 'node:http';
+import type { Logger } from 'pino';
+import type { RawData, WebSocket } from 'ws';
+import { WebSocketServer } from 'ws';
+import type { GatewayConfig } from '../../gateway.config';
+import { bearerToken } from '../auth/device-auth.guard';
+import { TokenStore } from '../auth/token.store';
+import { ConnectionRegistry } from './connection.registry';
+import type { ServerFrame } from './live-frames';
+import {
+  CLOSE_GOING_AWAY,
+  CLOSE_POLICY,
+  CLOSE_UNAUTHENTICATED,
+  ClientFrameSchema,
+} from './live-frames';
+
+export const LIVE_PATH = '/v1/ws';
+const MAX_FRAME_BYTES = 64 * 1024;
+
+@Injectable()
+export class LiveSocketServer implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+  private httpServer: HttpServer | undefined;
+  private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    void this.upgrade(req, socket, head);
+  };
+
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly tokens: TokenStore,
+    private readonly registry: ConnectionRegistry<WebSocket>,
+    private readonly events: EventBus,
+    @Inject(PARLEY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(PARLEY_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.httpServer = this.adapterHost.httpAdapter.getHttpServer() as HttpServer;
+    this.httpServer.on('upgrade', this.onUpgrade);
+  }
+
+  onModuleDestroy(): void {
+    this.httpServer?.off('upgrade', this.onUpgrade);
+    this.registry.closeAll(CLOSE_GOING_AWAY, 'gateway shutting down');
+    for (const client of this.wss.clients) client.terminate();
+    this.wss.close();
+  }
+
+  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://gateway');
+    if (url.pathname !== LIVE_PATH) {
+      refuse(socket, 404, 'Not Found');
+      return;
+    }
+    const token = bearerToken(req.headers.authorization) ?? url.searchParams.get('token') ?? undefined;
+    let device: DeviceAddress | undefined;
+    if (token !== undefined) {
+      try {
+        device = await this.tokens.resolve(token);
+      } catch (error) {
+        this.logger.warn({ err: { type: (error as Error).name } }, 'token check failed on upgrade');
+        refuse(socket, 503, 'Service Unavailable');
+        return;
+      }
+      // A token that was offered and is wrong: refuse before any socket exists.
+      if (!device) {
+        refuse(socket, 401, 'Unauthorized');
+        return;
+      }
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      if (device) this.attach(ws, device);
+      else this.awaitAuth(ws);
+    });
+  }
+
+  private awaitAuth(ws: WebSocket): void {
+    const timer = setTimeout(() => {
+      ws.close(CLOSE_UNAUTHENTICATED, 'authentication timeout');
+    }, this.config.GATEWAY_WS_AUTH_TIMEOUT_MS);
+    ws.once('close', () => clearTimeout(timer));
+    ws.once('message', (data: RawData, isBinary: boolean) => {
+      clearTimeout(timer);
+      void this.authFromFrame(ws, data, isBinary);
+    });
+  }
+
+  private async authFromFrame(ws: WebSocket, data: RawData, isBinary: boolean): Promise<void> {
+    const frame = isBinary ? undefined : parseFrame(data);
+    if (frame?.type !== 'auth') {
+      send(ws, { type: 'error', code: 'UNAUTHENTICATED', message: 'first frame must be auth' });
+      ws.close(CLOSE_UNAUTHENTICATED, 'unauthenticated');
+      return;
+    }
+    let device: DeviceAddress | undefined;
+    try {
+      device = await this.tokens.resolve(frame.token);
+    } catch {
+      device = undefined;
+    }
+    if (!device) {
+      send(ws, { type: 'error', code: 'UNAUTHENTICATED', message: 'invalid or expired token' });
+      ws.close(CLOSE_UNAUTHENTICATED, 'unauthenticated');
+      return;
+    }
+    if (ws.readyState === ws.OPEN) this.attach(ws, device);
+  }
+
+  private attach(ws: WebSocket, device: DeviceAddress): void {
+    this.registry.add(device, ws);
+    this.publishPresence(device, 'online');
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      const frame = isBinary ? undefined : parseFrame(data);
+      if (!frame) {
+        send(ws, { type: 'error', code: 'VALIDATION_FAILED', message: 'unreadable frame' });
+        return;
+      }
+      if (frame.type === 'ping') send(ws, frame.id === undefined ? { type: 'pong' } : { type: 'pong', id: frame.id });
+      else send(ws, { type: 'error', code: 'VALIDATION_FAILED', message: 'already authenticated' });
+    });
+    ws.on('close', () => {
+      if (this.registry.remove(device, ws)) this.publishPresence(device, 'offline');
+    });
+    ws.on('error', () => ws.close(CLOSE_POLICY));
+    send(ws, { type: 'ready', userId: device.userId, deviceId: device.deviceId });
+  }
+
+  private publishPresence(device: DeviceAddress, status: 'online' | 'offline'): void {
+    try {
+      this.events.publishCore(Events.presence.changed, {
+        device,
+        gatewayId: this.config.PARLEY_INSTANCE_ID,
+        status,
+        at: Date.now(),
+      });
+    } catch (error) {
+      // Presence is soft state: a lost update is repaired by the next connect.
+      this.logger.warn({ err: { type: (error as Error).name } }, 'presence publish failed');
+    }
+  }
+}
+
+function parseFrame(data: RawData) {
+  try {
+    const bytes = Buffer.isBuffer(data)
+      ? data
+      : Array.isArray(data)
+        ? Buffer.concat(data)
+        : Buffer.from(data);
+    const text = bytes.toString('utf8');
+    const parsed = ClientFrameSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function send(ws: WebSocket, frame: ServerFrame): void {
+  if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
+}
+
+function refuse(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}

@@ -1,0 +1,28 @@
+/** The gateway's environment: the kit's variables plus its database, limits and lifetimes. */
+import { BaseServiceEnvSchema, envInt } from '@parley/server-kit';
+import { z } from 'zod';
+
+const KiB = 1024;
+const DAY_S = 24 * 60 * 60;
+
+export const GatewayEnvSchema = BaseServiceEnvSchema.extend({
+  /** PostgreSQL URL; the client only touches the `gateway` schema. */
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, { message: 'expected a postgresql:// URL' }),
+  GATEWAY_DB_POOL_SIZE: envInt(1, 200).default(10),
+  /**
+   * Largest JSON body. The biggest legal request is a registration with 100 one-time
+   * prekeys (about 10 KiB of JSON); 64 KiB leaves room without inviting abuse.
+   */
+  GATEWAY_BODY_LIMIT_BYTES: envInt(1 * KiB, 1024 * KiB).default(64 * KiB),
+  /** How long a login challenge may be answered. */
+  GATEWAY_CHALLENGE_TTL_S: envInt(5, 3600).default(120),
+  /** Lifetime of a bearer token. */
+  GATEWAY_TOKEN_TTL_S: envInt(60, 90 * DAY_S).default(7 * DAY_S),
+  /** Requests per device (or per client address before login) in one window. */
+  GATEWAY_RATE_LIMIT: envInt(1, 10_000_000).default(300),
+  GATEWAY_RATE_WINDOW_MS: envInt(100, 3_600_000).default(60_000),
+  /** Seconds a WebSocket may stay open without authenticating. */
+  GATEWAY_WS_AUTH_TIMEOUT_MS: envInt(100, 60_000).default(5_000),
+});
+
+export type GatewayConfig = z.output<typeof GatewayEnvSchema>;
