@@ -24,11 +24,12 @@ export interface Measurement {
 
 export type Clock = () => number;
 
-const median = (xs: readonly number[]): number => {
+export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
+  const hi = s[mid] ?? Number.NaN;
+  return s.length % 2 ? hi : ((s[mid - 1] ?? Number.NaN) + hi) / 2;
+}
 
 /** Doubles the batch until one takes >= ~10 ms (clock reads and awaits then negligible). */
 async function calibrate(runner: Runner, warmupMs: number, clock: Clock): Promise<number> {
@@ -66,19 +67,19 @@ export async function measureInterleaved(
   opts: MeasureOptions,
   clock: Clock = () => performance.now(),
 ): Promise<Measurement[]> {
-  const batches: number[] = [];
-  for (const r of runners) batches.push(await calibrate(r, opts.warmupMs, clock));
-  const rates = runners.map(() => [] as number[]);
-  const totals = runners.map(() => 0);
+  const sides: { runner: Runner; batch: number; rates: number[]; ops: number }[] = [];
+  for (const runner of runners) {
+    sides.push({ runner, batch: await calibrate(runner, opts.warmupMs, clock), rates: [], ops: 0 });
+  }
   const roundMs = opts.measureMs / opts.rounds;
   for (let k = 0; k < opts.rounds; k++) {
-    for (let i = 0; i < runners.length; i++) {
-      const { ops, rate } = await round(runners[i]!, batches[i]!, roundMs, clock);
-      rates[i]!.push(rate);
-      totals[i]! += ops;
+    for (const side of sides) {
+      const { ops, rate } = await round(side.runner, side.batch, roundMs, clock);
+      side.rates.push(rate);
+      side.ops += ops;
     }
   }
-  return runners.map((_, i) => ({ opsPerSec: median(rates[i]!), rounds: rates[i]!, totalOps: totals[i]! }));
+  return sides.map((s) => ({ opsPerSec: median(s.rates), rounds: s.rates, totalOps: s.ops }));
 }
 
 /** One runner alone. */
@@ -88,7 +89,8 @@ export async function measure(
   clock: Clock = () => performance.now(),
 ): Promise<Measurement> {
   const [m] = await measureInterleaved([runner], opts, clock);
-  return m!;
+  if (!m) throw new Error('no measurement');
+  return m;
 }
 
 export interface BenchOptions {
@@ -112,14 +114,19 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
   const only: string[] = [];
   let groupSizes = [10, 100, 1000];
   let lib: BenchOptions['lib'];
+  // `--name value` or `--name=value`.
+  const value = (i: number, name: string): string | undefined => {
+    const a = argv[i] ?? '';
+    if (a.startsWith(`${name}=`)) return a.slice(name.length + 1);
+    return a === name ? argv[i + 1] : undefined;
+  };
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--only' && argv[i + 1]) only.push(...argv[++i]!.split(','));
-    else if (a.startsWith('--only=')) only.push(...a.slice(7).split(','));
-    else if (a === '--groups' && argv[i + 1]) groupSizes = argv[++i]!.split(',').map(Number);
-    else if (a.startsWith('--groups=')) groupSizes = a.slice(9).split(',').map(Number);
-    else if (a === '--lib' && argv[i + 1]) lib = checkLib(argv[++i]!);
-    else if (a.startsWith('--lib=')) lib = checkLib(a.slice(6));
+    const o = value(i, '--only');
+    const g = value(i, '--groups');
+    const l = value(i, '--lib');
+    if (o !== undefined) only.push(...o.split(','));
+    if (g !== undefined) groupSizes = g.split(',').map(Number);
+    if (l !== undefined) lib = checkLib(l);
   }
   if (groupSizes.some((n) => !Number.isInteger(n) || n < 1 || n > 1000)) {
     throw new Error('--groups takes sizes between 1 and 1000, e.g. --groups 10,100');
@@ -186,9 +193,12 @@ export function formatTable(rows: readonly ResultRow[]): string {
     `${ratio(r).toFixed(2)}x`,
     verdict(r),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
   const numeric = new Set([1, 3, 4, 5]);
   const line = (cells: string[]) =>
-    cells.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+    cells
+      .map((c, i) => (numeric.has(i) ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
 }

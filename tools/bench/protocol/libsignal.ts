@@ -14,17 +14,32 @@ import type { Runner } from './harness';
 import type { LibraryBench, SessionSizes } from './workloads';
 import { assertSame } from './workloads';
 
-type LS = typeof import('@signalapp/libsignal-client');
-type Address = import('@signalapp/libsignal-client').ProtocolAddress;
-type SessionRecord = import('@signalapp/libsignal-client').SessionRecord;
-type SenderKeyRecord = import('@signalapp/libsignal-client').SenderKeyRecord;
-type PublicKey = import('@signalapp/libsignal-client').PublicKey;
-type PrivateKey = import('@signalapp/libsignal-client').PrivateKey;
-type IdentityKeyPair = import('@signalapp/libsignal-client').IdentityKeyPair;
-type PreKeyBundle = import('@signalapp/libsignal-client').PreKeyBundle;
-type CiphertextMessage = import('@signalapp/libsignal-client').CiphertextMessage;
+// Types only: the module itself is loaded with import() below.
+import type * as LibSignal from '@signalapp/libsignal-client';
+import type {
+  CiphertextMessage,
+  IdentityChange,
+  IdentityKeyPair,
+  KyberPreKeyRecord,
+  PreKeyBundle,
+  PreKeyRecord,
+  PrivateKey,
+  ProtocolAddress as Address,
+  PublicKey,
+  SenderKeyRecord,
+  SessionRecord,
+  SignedPreKeyRecord,
+} from '@signalapp/libsignal-client';
+
+type LS = typeof LibSignal;
 
 const key = (a: Address): string => `${a.name()}.${a.deviceId()}`;
+const done: Promise<void> = Promise.resolve();
+
+function found<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`store has no ${what}`);
+  return value;
+}
 
 /** A device: its address, identity, prekeys, bundle and all its stores. */
 interface Device {
@@ -49,20 +64,17 @@ function storeClasses(ls: LS) {
   class Sessions extends ls.SessionStore implements SessionStoreLike {
     private readonly live = new Map<string, SessionRecord>();
     readonly bytes = new Map<string, Uint8Array>();
-    async saveSession(name: Address, record: SessionRecord): Promise<void> {
+    saveSession(name: Address, record: SessionRecord): Promise<void> {
       const k = key(name);
       this.bytes.set(k, record.serialize());
       this.live.set(k, record);
+      return done;
     }
-    async getSession(name: Address): Promise<SessionRecord | null> {
-      return this.live.get(key(name)) ?? null;
+    getSession(name: Address): Promise<SessionRecord | null> {
+      return Promise.resolve(this.live.get(key(name)) ?? null);
     }
-    async getExistingSessions(addresses: Address[]): Promise<SessionRecord[]> {
-      return addresses.map((a) => {
-        const r = this.live.get(key(a));
-        if (!r) throw new Error(`no session for ${key(a)}`);
-        return r;
-      });
+    getExistingSessions(addresses: Address[]): Promise<SessionRecord[]> {
+      return Promise.resolve(addresses.map((a) => found(this.live.get(key(a)), `session ${key(a)}`)));
     }
     clear(): void {
       this.live.clear();
@@ -78,74 +90,78 @@ function storeClasses(ls: LS) {
     ) {
       super();
     }
-    async getIdentityKey(): Promise<PrivateKey> {
-      return this.ours.privateKey;
+    getIdentityKey(): Promise<PrivateKey> {
+      return Promise.resolve(this.ours.privateKey);
     }
-    async getLocalRegistrationId(): Promise<number> {
-      return this.registrationId;
+    getLocalRegistrationId(): Promise<number> {
+      return Promise.resolve(this.registrationId);
     }
-    async saveIdentity(name: Address, k: PublicKey): Promise<import('@signalapp/libsignal-client').IdentityChange> {
+    saveIdentity(name: Address, k: PublicKey): Promise<IdentityChange> {
       const before = this.known.get(key(name));
       this.known.set(key(name), k);
-      return before && !before.equals(k) ? ls.IdentityChange.ReplacedExisting : ls.IdentityChange.NewOrUnchanged;
+      return Promise.resolve(
+        before && !before.equals(k) ? ls.IdentityChange.ReplacedExisting : ls.IdentityChange.NewOrUnchanged,
+      );
     }
-    async isTrustedIdentity(name: Address, k: PublicKey): Promise<boolean> {
+    isTrustedIdentity(name: Address, k: PublicKey): Promise<boolean> {
       const known = this.known.get(key(name));
-      return !known || known.equals(k);
+      return Promise.resolve(!known || known.equals(k));
     }
-    async getIdentity(name: Address): Promise<PublicKey | null> {
-      return this.known.get(key(name)) ?? null;
+    getIdentity(name: Address): Promise<PublicKey | null> {
+      return Promise.resolve(this.known.get(key(name)) ?? null);
     }
   }
 
   /** Prekeys are never removed: setups repeat with the same one (Parley's side too). */
   class PreKeys extends ls.PreKeyStore {
-    readonly map = new Map<number, import('@signalapp/libsignal-client').PreKeyRecord>();
-    async savePreKey(id: number, r: import('@signalapp/libsignal-client').PreKeyRecord): Promise<void> {
+    readonly map = new Map<number, PreKeyRecord>();
+    savePreKey(id: number, r: PreKeyRecord): Promise<void> {
       this.map.set(id, r);
+      return done;
     }
-    async getPreKey(id: number) {
-      const r = this.map.get(id);
-      if (!r) throw new Error(`no prekey ${id}`);
-      return r;
+    getPreKey(id: number): Promise<PreKeyRecord> {
+      return Promise.resolve(found(this.map.get(id), `prekey ${id}`));
     }
-    async removePreKey(): Promise<void> {}
+    removePreKey(): Promise<void> {
+      return done;
+    }
   }
   class SignedPreKeys extends ls.SignedPreKeyStore {
-    readonly map = new Map<number, import('@signalapp/libsignal-client').SignedPreKeyRecord>();
-    async saveSignedPreKey(id: number, r: import('@signalapp/libsignal-client').SignedPreKeyRecord): Promise<void> {
+    readonly map = new Map<number, SignedPreKeyRecord>();
+    saveSignedPreKey(id: number, r: SignedPreKeyRecord): Promise<void> {
       this.map.set(id, r);
+      return done;
     }
-    async getSignedPreKey(id: number) {
-      const r = this.map.get(id);
-      if (!r) throw new Error(`no signed prekey ${id}`);
-      return r;
+    getSignedPreKey(id: number): Promise<SignedPreKeyRecord> {
+      return Promise.resolve(found(this.map.get(id), `signed prekey ${id}`));
     }
   }
   /** A last-resort Kyber prekey: reusable, so marking it used is a no-op. */
   class KyberPreKeys extends ls.KyberPreKeyStore {
-    readonly map = new Map<number, import('@signalapp/libsignal-client').KyberPreKeyRecord>();
-    async saveKyberPreKey(id: number, r: import('@signalapp/libsignal-client').KyberPreKeyRecord): Promise<void> {
+    readonly map = new Map<number, KyberPreKeyRecord>();
+    saveKyberPreKey(id: number, r: KyberPreKeyRecord): Promise<void> {
       this.map.set(id, r);
+      return done;
     }
-    async getKyberPreKey(id: number) {
-      const r = this.map.get(id);
-      if (!r) throw new Error(`no kyber prekey ${id}`);
-      return r;
+    getKyberPreKey(id: number): Promise<KyberPreKeyRecord> {
+      return Promise.resolve(found(this.map.get(id), `kyber prekey ${id}`));
     }
-    async markKyberPreKeyUsed(): Promise<void> {}
+    markKyberPreKeyUsed(): Promise<void> {
+      return done;
+    }
   }
 
   class SenderKeys extends ls.SenderKeyStore {
     private readonly live = new Map<string, SenderKeyRecord>();
     readonly bytes = new Map<string, Uint8Array>();
-    async saveSenderKey(sender: Address, distributionId: string, record: SenderKeyRecord): Promise<void> {
+    saveSenderKey(sender: Address, distributionId: string, record: SenderKeyRecord): Promise<void> {
       const k = `${key(sender)}/${distributionId}`;
       this.bytes.set(k, record.serialize());
       this.live.set(k, record);
+      return done;
     }
-    async getSenderKey(sender: Address, distributionId: string): Promise<SenderKeyRecord | null> {
-      return this.live.get(`${key(sender)}/${distributionId}`) ?? null;
+    getSenderKey(sender: Address, distributionId: string): Promise<SenderKeyRecord | null> {
+      return Promise.resolve(this.live.get(`${key(sender)}/${distributionId}`) ?? null);
     }
   }
 
@@ -156,6 +172,8 @@ export async function libsignalBench(payload: Uint8Array<ArrayBuffer>): Promise<
   const ls: LS = await import('@signalapp/libsignal-client');
   const S = storeClasses(ls);
   let nextRegistrationId = 1;
+  const PREKEY: number = ls.CiphertextMessageType.PreKey;
+  const WHISPER: number = ls.CiphertextMessageType.Whisper;
 
   function makeDevice(name: string): Device {
     const identity = ls.IdentityKeyPair.generate();
@@ -190,7 +208,7 @@ export async function libsignalBench(payload: Uint8Array<ArrayBuffer>): Promise<
 
   /** Decrypts wire bytes of the given type, as a receiver would. */
   async function decrypt(to: Device, from: Device, type: number, bytes: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
-    if (type === ls.CiphertextMessageType.PreKey) {
+    if (type === PREKEY) {
       return ls.signalDecryptPreKey(
         ls.PreKeySignalMessage.deserialize(bytes), from.address, to.address, to.sessions,
         to.stores.identity, to.stores.preKeys, to.stores.signedPreKeys, to.stores.kyberPreKeys,
@@ -254,7 +272,7 @@ export async function libsignalBench(payload: Uint8Array<ArrayBuffer>): Promise<
   return {
     name: 'libsignal',
 
-    async setup(): Promise<Runner> {
+    setup(): Runner {
       const alice = makeDevice('alice');
       const bob = makeDevice('bob');
       return { run: async (n) => { for (let i = 0; i < n; i++) await establish(alice, bob); } };
@@ -286,7 +304,8 @@ export async function libsignalBench(payload: Uint8Array<ArrayBuffer>): Promise<
 
     async senderKey(): Promise<Runner> {
       const g = await senderKeyGroup(1);
-      const r = g.receivers[0]!;
+      const [r] = g.receivers;
+      if (!r) throw new Error('no receiver');
       return {
         run: async (n) => {
           for (let i = 0; i < n; i++) {
@@ -306,7 +325,7 @@ export async function libsignalBench(payload: Uint8Array<ArrayBuffer>): Promise<
             for (const m of recipients) {
               const c = await encrypt(fx.sender, m, payload);
               // Parley's ciphertext is wire bytes already; libsignal's needs serializing.
-              if (c.type() !== ls.CiphertextMessageType.Whisper || c.serialize().length === 0) {
+              if (c.type() !== WHISPER || c.serialize().length === 0) {
                 throw new Error('expected a whisper message');
               }
             }
@@ -336,8 +355,8 @@ export async function libsignalBench(payload: Uint8Array<ArrayBuffer>): Promise<
         await message(bob, alice);
       }
       return {
-        initiator: alice.sessions.bytes.get(key(bob.address))!.length,
-        responder: bob.sessions.bytes.get(key(alice.address))!.length,
+        initiator: found(alice.sessions.bytes.get(key(bob.address)), 'session').length,
+        responder: found(bob.sessions.bytes.get(key(alice.address)), 'session').length,
       };
     },
   };

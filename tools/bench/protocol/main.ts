@@ -39,7 +39,8 @@ async function main(): Promise<void> {
     for (const lib of libs) runners.push(await spec.make(lib));
     const ms = await measureInterleaved(runners, opts.timing);
     libs.forEach((lib, i) => {
-      const m = ms[i]!;
+      const m = ms[i];
+      if (!m) throw new Error(`no measurement for ${lib.name}`);
       rates[lib.name] = m.opsPerSec;
       log(
         `${spec.workload}${spec.members ? `/${spec.members}` : ''} ${lib.name}: ${m.opsPerSec.toFixed(1)} ops/s` +
@@ -82,7 +83,7 @@ async function main(): Promise<void> {
     process.stdout.write(
       [
         `Parley vs libsignal-client 0.103.0, ${PAYLOAD_BYTES}-byte payloads, every state serialized after every message` +
-          `${opts.quick ? ' (--quick: short timings)' : ''}`,
+          (opts.quick ? ' (--quick: short timings)' : ''),
         '',
         formatTable(rows),
         '',

@@ -51,16 +51,17 @@ interface Device {
 function makeDevice(identity: IdentityKeyPair = generateIdentityKeyPair(random)): Device {
   const spk = generateSignedPreKey(identity, 1, random, 0);
   const [otk] = generateOneTimePreKeys(1, 1, random);
+  if (!otk) throw new Error('no one-time prekey generated');
   return {
     identity,
     bundle: {
       identityKey: identity.publicKey,
       signedPreKey: publicSignedPreKey(spk),
-      oneTimePreKey: publicOneTimePreKey(otk!),
+      oneTimePreKey: publicOneTimePreKey(otk),
     },
     preKeys: {
       signedPreKey: (id) => (id === spk.id ? spk.keyPair : undefined),
-      oneTimePreKey: (id) => (id === otk!.id ? otk!.keyPair : undefined),
+      oneTimePreKey: (id) => (id === otk.id ? otk.keyPair : undefined),
     },
   };
 }
@@ -160,13 +161,13 @@ export async function parleyBench(payload: Uint8Array): Promise<LibraryBench> {
   return {
     name: 'parley',
 
-    async setup(): Promise<Runner> {
+    setup(): Runner {
       const alice = new Party(makeDevice());
       const bob = new Party(makeDevice());
       return { run: (n) => { for (let i = 0; i < n; i++) establish(alice, bob, payload); } };
     },
 
-    async oneWay(): Promise<Runner> {
+    oneWay(): Runner {
       const { alice, bob } = conversation(payload);
       return {
         run: (n) => {
@@ -177,7 +178,7 @@ export async function parleyBench(payload: Uint8Array): Promise<LibraryBench> {
       };
     },
 
-    async pingPong(): Promise<Runner> {
+    pingPong(): Runner {
       const { alice, bob } = conversation(payload);
       let turn = 0;
       return {
@@ -190,9 +191,10 @@ export async function parleyBench(payload: Uint8Array): Promise<LibraryBench> {
       };
     },
 
-    async senderKey(): Promise<Runner> {
+    senderKey(): Runner {
       const g = senderKeyGroup(1);
-      const r = g.receivers[0]!;
+      const [r] = g.receivers;
+      if (!r) throw new Error('no receiver');
       return {
         run: (n) => {
           for (let i = 0; i < n; i++) {
@@ -205,13 +207,14 @@ export async function parleyBench(payload: Uint8Array): Promise<LibraryBench> {
       };
     },
 
-    async groupPairwise(members: number): Promise<Runner> {
+    groupPairwise(members: number): Runner {
       const fx = groupMembers(members, payload);
       const membership = buildGroup(fx, members);
       const encrypt = (device: MemberDevice, plaintext: Uint8Array): CiphertextMessage => {
         const party = fx.sessions.get(device.userId);
         // An SDK refuses a session whose peer is not the device the membership names.
-        if (!party || !Buffer.from(party.record.remoteIdentityKey!).equals(device.identityKey)) {
+        const remote = party?.record.remoteIdentityKey;
+        if (!party || !remote || !Buffer.from(remote).equals(device.identityKey)) {
           throw new Error(`no session with ${device.userId}`);
         }
         return party.send(plaintext);
@@ -226,7 +229,7 @@ export async function parleyBench(payload: Uint8Array): Promise<LibraryBench> {
       };
     },
 
-    async groupSenderKey(members: number, withDecrypts: boolean): Promise<Runner> {
+    groupSenderKey(members: number, withDecrypts: boolean): Runner {
       const g = senderKeyGroup(members);
       return {
         run: (n) => {
@@ -243,7 +246,7 @@ export async function parleyBench(payload: Uint8Array): Promise<LibraryBench> {
       };
     },
 
-    async sessionSizes(eachWay: number): Promise<SessionSizes> {
+    sessionSizes(eachWay: number): SessionSizes {
       const { alice, bob } = conversation(payload);
       for (let i = 0; i < eachWay; i++) {
         assertSame(bob.receive(alice.send(payload)), payload);

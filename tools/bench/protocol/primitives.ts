@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   });
 
   const e = s.crypto_sign_keypair();
-  const msg = s.randombytes_buf(300);
+  const msg = new Uint8Array(nodeCrypto.randomBytes(300));
   const sig = s.crypto_sign_detached(msg, e.privateKey);
   await bench('ed25519 sign: libsodium wasm', () => s.crypto_sign_detached(msg, e.privateKey));
   await bench('ed25519 verify: libsodium wasm', () => s.crypto_sign_verify_detached(sig, msg, e.publicKey));

@@ -20,14 +20,14 @@ export interface SessionSizes {
 
 export interface LibraryBench {
   readonly name: 'parley' | 'libsignal';
-  setup(): Promise<Runner>;
-  oneWay(): Promise<Runner>;
-  pingPong(): Promise<Runner>;
-  senderKey(): Promise<Runner>;
-  groupPairwise(members: number): Promise<Runner>;
-  groupSenderKey(members: number, withDecrypts: boolean): Promise<Runner>;
+  setup(): Runner | Promise<Runner>;
+  oneWay(): Runner | Promise<Runner>;
+  pingPong(): Runner | Promise<Runner>;
+  senderKey(): Runner | Promise<Runner>;
+  groupPairwise(members: number): Runner | Promise<Runner>;
+  groupSenderKey(members: number, withDecrypts: boolean): Runner | Promise<Runner>;
   /** Serialized session record sizes after `eachWay` messages each way, alternating. */
-  sessionSizes(eachWay: number): Promise<SessionSizes>;
+  sessionSizes(eachWay: number): SessionSizes | Promise<SessionSizes>;
 }
 
 export interface WorkloadSpec {
@@ -35,7 +35,7 @@ export interface WorkloadSpec {
   readonly members?: number;
   readonly unit: string;
   readonly target?: number;
-  readonly make: (lib: LibraryBench) => Promise<Runner>;
+  readonly make: (lib: LibraryBench) => Runner | Promise<Runner>;
 }
 
 export function workloadSpecs(groupSizes: readonly number[]): WorkloadSpec[] {
