@@ -88,3 +88,17 @@ export function fuzzInput(seeds: readonly Uint8Array[], maxLength = 256): fc.Arb
 }
 
 export const FUZZ_RUNS = 100_000;
+
+/**
+ * Turns stack traces off for the suite: in fuzzing, thrown errors are the common case and
+ * building their stacks is most of the cost.
+ */
+export function withoutStackTraces(): void {
+  const limit = Error.stackTraceLimit;
+  beforeAll(() => {
+    Error.stackTraceLimit = 0;
+  });
+  afterAll(() => {
+    Error.stackTraceLimit = limit;
+  });
+}

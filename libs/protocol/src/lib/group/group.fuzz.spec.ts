@@ -9,7 +9,7 @@ import { initProtocol } from '../crypto/sodium';
 import { ProtocolError } from '../errors';
 import { generateIdentityKeyPair } from '../identity/identity-key';
 import { deterministicRandom } from '../random';
-import { FUZZ_RUNS, fuzzInput } from '../../test/fuzz-inputs';
+import { FUZZ_RUNS, fuzzInput, withoutStackTraces } from '../../test/fuzz-inputs';
 import type { MemberDevice } from './member-device';
 import { buildMembershipChange, createGroup } from './membership-builder';
 import { decodeSignedMembershipChange } from './membership-change';
@@ -23,14 +23,7 @@ import {
 
 beforeAll(initProtocol);
 
-// Thrown errors are the common case here; their stack traces are most of the cost.
-const stackTraceLimit = Error.stackTraceLimit;
-beforeAll(() => {
-  Error.stackTraceLimit = 0;
-});
-afterAll(() => {
-  Error.stackTraceLimit = stackTraceLimit;
-});
+withoutStackTraces();
 
 function typedOnly(f: () => unknown): 'ok' | 'refused' {
   try {

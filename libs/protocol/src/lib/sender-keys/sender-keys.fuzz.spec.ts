@@ -9,7 +9,7 @@ import { toHex, utf8 } from '../bytes';
 import { initProtocol } from '../crypto/sodium';
 import { ProtocolError } from '../errors';
 import { deterministicRandom } from '../random';
-import { FUZZ_RUNS, fuzzInput } from '../../test/fuzz-inputs';
+import { FUZZ_RUNS, fuzzInput, withoutStackTraces } from '../../test/fuzz-inputs';
 import { decryptSenderKeyMessage, encryptSenderKeyMessage } from './group-cipher';
 import { createOwnSenderKey } from './own-sender-key';
 import {
@@ -22,14 +22,7 @@ import { deserializeSenderKeyState, serializeSenderKeyState } from './sender-key
 
 beforeAll(initProtocol);
 
-// Thrown errors are the common case here; their stack traces are most of the cost.
-const stackTraceLimit = Error.stackTraceLimit;
-beforeAll(() => {
-  Error.stackTraceLimit = 0;
-});
-afterAll(() => {
-  Error.stackTraceLimit = stackTraceLimit;
-});
+withoutStackTraces();
 
 const GROUP = new Uint8Array(32).fill(3);
 

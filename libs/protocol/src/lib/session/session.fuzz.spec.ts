@@ -10,19 +10,13 @@ import { ProtocolError } from '../errors';
 import { decodePreKeyBundle, encodePreKeyBundle } from '../identity/prekey-bundle';
 import { decodeRatchetMessage } from '../ratchet/ratchet-message';
 import { deterministicRandom } from '../random';
-import { FUZZ_RUNS, fuzzInput } from '../../test/fuzz-inputs';
+import { FUZZ_RUNS, fuzzInput, withoutStackTraces } from '../../test/fuzz-inputs';
 import { makeDevice, Pair } from '../../test/fixtures';
 import { decodePreKeyMessage } from './prekey-message';
 import { SessionRecord } from './session-record';
 
 beforeAll(initProtocol);
-const stackTraceLimit = Error.stackTraceLimit;
-beforeAll(() => {
-  Error.stackTraceLimit = 0;
-});
-afterAll(() => {
-  Error.stackTraceLimit = stackTraceLimit;
-});
+withoutStackTraces();
 
 function onlyTypedErrors(f: () => unknown): boolean {
   try {
