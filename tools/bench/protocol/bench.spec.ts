@@ -28,7 +28,9 @@ describe('harness', () => {
 
   it('parses the options', () => {
     const full = parseArgs([]);
-    expect(full).toMatchObject({ json: false, quick: false, only: [], groupSizes: [10, 100, 1000], lib: undefined });
+    expect(full).toMatchObject({ json: false, quick: false, only: [], groupSizes: [10, 100, 1000], lib: undefined, random: 'sodium' });
+    expect(parseArgs(['--random', 'node']).random).toBe('node');
+    expect(() => parseArgs(['--random=x'])).toThrow(/--random/);
     expect(full.timing.measureMs).toBeGreaterThanOrEqual(1000);
     const quick = parseArgs(['--quick', '--json', '--only', 'ping-pong,setup', '--groups=10,20', '--lib', 'parley']);
     expect(quick).toMatchObject({ json: true, quick: true, only: ['ping-pong', 'setup'], groupSizes: [10, 20], lib: 'parley' });

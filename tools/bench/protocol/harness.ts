@@ -101,6 +101,8 @@ export interface BenchOptions {
   readonly groupSizes: readonly number[];
   /** Only this library (for profiling one side); the table then shows 0 for the other. */
   readonly lib: 'parley' | 'libsignal' | undefined;
+  /** Parley's RandomSource: its own secureRandom (libsodium) or Node's CSPRNG. */
+  readonly random: 'sodium' | 'node';
   readonly timing: MeasureOptions;
 }
 
@@ -114,6 +116,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
   const only: string[] = [];
   let groupSizes = [10, 100, 1000];
   let lib: BenchOptions['lib'];
+  let random: BenchOptions['random'] = 'sodium';
   // `--name value` or `--name=value`.
   const value = (i: number, name: string): string | undefined => {
     const a = argv[i] ?? '';
@@ -124,6 +127,11 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     const o = value(i, '--only');
     const g = value(i, '--groups');
     const l = value(i, '--lib');
+    const r = value(i, '--random');
+    if (r !== undefined) {
+      if (r !== 'sodium' && r !== 'node') throw new Error('--random takes sodium or node');
+      random = r;
+    }
     if (o !== undefined) only.push(...o.split(','));
     if (g !== undefined) groupSizes = g.split(',').map(Number);
     if (l !== undefined) lib = checkLib(l);
@@ -137,6 +145,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     only,
     groupSizes,
     lib,
+    random,
     timing: quick
       ? { warmupMs: 100, measureMs: 300, rounds: 3 }
       : { warmupMs: 400, measureMs: 1500, rounds: 5 },

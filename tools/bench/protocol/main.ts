@@ -4,6 +4,7 @@
  *   npm run bench:protocol                 full run (~2-3 min), table
  *   npm run bench:protocol -- --quick      short timings (~30-60 s)
  *   npm run bench:protocol -- --json       one JSON object per line
+ *   npm run bench:protocol -- --random node   Parley gets Node's CSPRNG, not libsodium's
  *   npm run bench:protocol -- --only ping-pong,sender-key --groups 10,100
  *   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx tools/bench/protocol/main.ts --lib parley --only ping-pong
  *
@@ -25,7 +26,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   const payload = new Uint8Array(randomBytes(PAYLOAD_BYTES));
   const libs: LibraryBench[] = [];
-  if (opts.lib !== 'libsignal') libs.push(await parleyBench(payload));
+  if (opts.lib !== 'libsignal') libs.push(await parleyBench(payload, opts.random));
   if (opts.lib !== 'parley') libs.push(await libsignalBench(payload));
   const log = (s: string) => process.stderr.write(`${s}\n`);
 
@@ -84,6 +85,7 @@ async function main(): Promise<void> {
       [
         `Parley vs libsignal-client 0.103.0, ${PAYLOAD_BYTES}-byte payloads, every state serialized after every message` +
           (opts.quick ? ' (--quick: short timings)' : ''),
+        `Parley randomness: ${opts.random === 'node' ? "Node's crypto.getRandomValues (--random node)" : "the library's secureRandom (libsodium randombytes_buf)"}`,
         '',
         formatTable(rows),
         '',

@@ -3,6 +3,7 @@
  * SessionRecord / SenderKeyState and serializes it after every message it sends or
  * receives, keeping the bytes, as the SDK's store will.
  */
+import { getRandomValues } from 'node:crypto';
 import type {
   CiphertextMessage,
   GroupMembershipState,
@@ -10,6 +11,7 @@ import type {
   MemberDevice,
   PreKeyBundle,
   PreKeyLookup,
+  RandomSource,
   SenderKeyState,
 } from '@parley/protocol';
 import {
@@ -35,7 +37,13 @@ import type { Runner } from './harness';
 import type { LibraryBench, SessionSizes } from './workloads';
 import { assertSame } from './workloads';
 
-const random = secureRandom;
+/**
+ * The randomness every call gets. Parley takes a RandomSource parameter; `secureRandom`
+ * (libsodium's randombytes_buf) is the library's own and the default here. `--random node`
+ * passes Node's CSPRNG (crypto.getRandomValues) instead, as an SDK on Node could.
+ */
+let random: RandomSource = secureRandom;
+export const nodeRandom: RandomSource = { bytes: (n) => getRandomValues(new Uint8Array(n)) };
 const GROUP_CHUNK = 256;
 
 interface Device {
@@ -156,8 +164,10 @@ function senderKeyGroup(members: number) {
   return { own, receivers, ownStored: serializeSenderKeyState(own) };
 }
 
-export async function parleyBench(payload: Uint8Array): Promise<LibraryBench> {
+export async function parleyBench(payload: Uint8Array, randomSource: 'sodium' | 'node' = 'sodium'): Promise<LibraryBench> {
   await initProtocol();
+  random = randomSource === 'node' ? nodeRandom : secureRandom;
+  groupFixture = undefined;
   return {
     name: 'parley',
 
