@@ -74,7 +74,11 @@ export async function startHarness(
   const instances: RunningService[] = [];
   const startInstance = async (instanceId: string) => {
     const config = testConfig(namespace, db.url, { PARLEY_INSTANCE_ID: instanceId, ...env });
-    const logger = createLogger({ service: 'prekey-directory', instanceId, level: 'silent' });
+    const logger = createLogger({
+      service: 'prekey-directory',
+      instanceId,
+      level: (process.env['PREKEYS_TEST_LOG_LEVEL'] as 'silent' | undefined) ?? 'silent',
+    });
     const service = await startPrekeyDirectory(config, { logger, shutdownHooks: false });
     instances.push(service);
     return service;
