@@ -3,7 +3,8 @@
  * grace period, the device limit and racing registrations.
  */
 import { Client } from 'pg';
-import { MAX_DEVICES_PER_USER, Rpc } from '@parley/contracts';
+import { Events, MAX_DEVICES_PER_USER, namespacedName, Rpc, STREAMS } from '@parley/contracts';
+import { ensureStream } from '@parley/server-kit';
 import type { Harness } from './helpers';
 import { failure, makeDevice, registerRequest, startHarness, userId } from './helpers';
 
@@ -93,5 +94,25 @@ describe('prekey directory policies (grace period 0)', () => {
     }
     const { bundles } = await h.call(P.fetchBundles, { userId: user });
     expect(bundles[0]!.identityKey).toEqual(contenders[winners[0]!]!.identity.publicKey);
+  });
+
+  it('a low-stock event that cannot be published does not fail the fetch, and the next fetch retries it', async () => {
+    const dev = makeDevice(userId('nostream'), 1);
+    await h.call(P.registerDevice, registerRequest(dev, dev.oneTimePreKeys(1, 5)));
+    const jsm = await h.nc.jetstreamManager();
+    const stream = namespacedName(h.namespace, STREAMS.events);
+    // Without the stream, JetStream publishes find no responder.
+    await jsm.streams.delete(stream);
+    const during = await h.call(P.fetchBundles, { userId: dev.userId, deviceId: 1 });
+    expect(during.bundles[0]!.oneTimePreKey?.id).toBe(1);
+
+    await ensureStream(h.nc, 'events', { namespace: h.namespace });
+    await h.call(P.fetchBundles, { userId: dev.userId, deviceId: 1 });
+    const { state } = await jsm.streams.info(stream);
+    expect(state.messages).toBe(1);
+    const event = Events.prekeys.low.schema.parse(
+      (await jsm.streams.getMessage(stream, { seq: state.first_seq })).json(),
+    );
+    expect(event).toMatchObject({ userId: dev.userId, deviceId: 1, remaining: 3, threshold: 25 });
   });
 });
