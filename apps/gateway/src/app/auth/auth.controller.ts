@@ -1,5 +1,5 @@
 /** Login without passwords: challenge, then a signed answer for a bearer token. */
-import { Controller, HttpCode, Post } from '@nestjs/common';
+import { Controller, HttpCode, Inject, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { ApiZodBody, openApiSchema, ZodBody } from '../http/zod-body';
@@ -15,7 +15,7 @@ import { Public } from './device-auth.guard';
 @ApiTags('auth')
 @Controller('v1/auth')
 export class AuthController {
-  constructor(private readonly auth: AuthService) {}
+  constructor(@Inject(AuthService) private readonly auth: AuthService) {}
 
   @Public()
   @Post('challenge')

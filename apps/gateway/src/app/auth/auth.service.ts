@@ -4,7 +4,7 @@
  * with the key it registers. A nonce is consumed before the signature is checked, so a
  * wrong answer burns it: every attempt needs a new challenge.
  */
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { DeviceAddress, ReplyOf, RequestOf } from '@parley/contracts';
 import { Rpc, UnauthenticatedError } from '@parley/contracts';
 import { DeviceDirectoryClient } from '../devices/device-directory.client';
@@ -33,9 +33,9 @@ const REFUSED = 'challenge answer refused';
 @Injectable()
 export class AuthService {
   constructor(
-    private readonly challenges: ChallengeStore,
-    private readonly tokens: TokenStore,
-    private readonly directory: DeviceDirectoryClient,
+    @Inject(ChallengeStore) private readonly challenges: ChallengeStore,
+    @Inject(TokenStore) private readonly tokens: TokenStore,
+    @Inject(DeviceDirectoryClient) private readonly directory: DeviceDirectoryClient,
   ) {}
 
   challenge(device: DeviceAddress): Promise<IssuedChallenge> {

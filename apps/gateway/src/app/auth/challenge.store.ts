@@ -23,7 +23,7 @@ export class ChallengeStore implements OnModuleInit, OnModuleDestroy {
   private sweeper: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly db: GatewayDatabase,
+    @Inject(GatewayDatabase) private readonly db: GatewayDatabase,
     @Inject(PARLEY_CONFIG) private readonly config: GatewayConfig,
     @Inject(PARLEY_LOGGER) private readonly logger: Logger,
   ) {}

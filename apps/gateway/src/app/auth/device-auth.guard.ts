@@ -3,7 +3,7 @@
  * device is attached to the request for the handlers and the rate limiter.
  */
 import type { CanActivate, ExecutionContext } from '@nestjs/common';
-import { createParamDecorator, Injectable, SetMetadata } from '@nestjs/common';
+import { createParamDecorator, Inject, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { DeviceAddress } from '@parley/contracts';
 import { ForbiddenError, UnauthenticatedError } from '@parley/contracts';
@@ -28,8 +28,8 @@ export function bearerToken(header: string | undefined): string | undefined {
 @Injectable()
 export class DeviceAuthGuard implements CanActivate {
   constructor(
-    private readonly reflector: Reflector,
-    private readonly tokens: TokenStore,
+    @Inject(Reflector) private readonly reflector: Reflector,
+    @Inject(TokenStore) private readonly tokens: TokenStore,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {

@@ -25,7 +25,7 @@ function hashOf(token: string): Uint8Array<ArrayBuffer> {
 @Injectable()
 export class TokenStore {
   constructor(
-    private readonly db: GatewayDatabase,
+    @Inject(GatewayDatabase) private readonly db: GatewayDatabase,
     @Inject(PARLEY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 

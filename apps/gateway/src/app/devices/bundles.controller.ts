@@ -1,5 +1,5 @@
 /** Prekey bundles of other users' devices, to start sessions with them. */
-import { Controller, Get, Param } from '@nestjs/common';
+import { Controller, Get, Inject, Param } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { FetchBundlesReplySchema, NotFoundError, Rpc } from '@parley/contracts';
 import { RpcClient, ZodValidationPipe } from '@parley/server-kit';
@@ -14,7 +14,7 @@ const DeviceIdParam = () => Param('deviceId', new ZodValidationPipe(DeviceIdPara
 @ApiBearerAuth()
 @Controller('v1/users/:userId')
 export class BundlesController {
-  constructor(private readonly rpc: RpcClient) {}
+  constructor(@Inject(RpcClient) private readonly rpc: RpcClient) {}
 
   @Get('bundles')
   @ApiOperation({

@@ -13,7 +13,7 @@ export class DeviceDirectoryClient {
   private warnedFallback = false;
 
   constructor(
-    readonly rpc: RpcClient,
+    @Inject(RpcClient) readonly rpc: RpcClient,
     @Inject(PARLEY_LOGGER) private readonly logger: Logger,
   ) {}
 

@@ -2,7 +2,7 @@
  * A device's own keys: registration (signed by the key it registers), one-time prekey
  * uploads, signed prekey rotation and stock. Only the device itself may change its keys.
  */
-import { Controller, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
+import { Controller, Get, HttpCode, Inject, Param, Post, Put } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
@@ -39,8 +39,8 @@ const DeviceIdParam = () => Param('deviceId', new ZodValidationPipe(DeviceIdPara
 @Controller('v1')
 export class DevicesController {
   constructor(
-    private readonly auth: AuthService,
-    private readonly rpc: RpcClient,
+    @Inject(AuthService) private readonly auth: AuthService,
+    @Inject(RpcClient) private readonly rpc: RpcClient,
   ) {}
 
   @Public()

@@ -41,10 +41,10 @@ export class LiveSocketServer implements OnApplicationBootstrap, OnModuleDestroy
   };
 
   constructor(
-    private readonly adapterHost: HttpAdapterHost,
-    private readonly tokens: TokenStore,
-    private readonly registry: ConnectionRegistry<WebSocket>,
-    private readonly events: EventBus,
+    @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
+    @Inject(TokenStore) private readonly tokens: TokenStore,
+    @Inject(ConnectionRegistry) private readonly registry: ConnectionRegistry<WebSocket>,
+    @Inject(EventBus) private readonly events: EventBus,
     @Inject(PARLEY_CONFIG) private readonly config: GatewayConfig,
     @Inject(PARLEY_LOGGER) private readonly logger: Logger,
   ) {}
