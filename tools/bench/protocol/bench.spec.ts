@@ -50,8 +50,8 @@ describe('harness', () => {
 });
 
 describe('Parley workloads (tiny N)', () => {
-  it('run every workload with every decrypt checked', async () => {
-    const lib = await parleyBench(new Uint8Array(randomBytes(256)));
+  it.each(['sodium', 'node'] as const)('run every workload with every decrypt checked (%s randomness)', async (random) => {
+    const lib = await parleyBench(new Uint8Array(randomBytes(256)), random);
     for (const spec of workloadSpecs([3])) {
       const runner = await spec.make(lib);
       await runner.run(3);

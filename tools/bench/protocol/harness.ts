@@ -148,7 +148,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     random,
     timing: quick
       ? { warmupMs: 100, measureMs: 300, rounds: 3 }
-      : { warmupMs: 400, measureMs: 1500, rounds: 5 },
+      : { warmupMs: 500, measureMs: 2000, rounds: 8 },
   };
 }
 
