@@ -1,0 +1,22 @@
+/** The message-delivery environment: the kit's variables plus its database and policies. */
+import { BaseServiceEnvSchema, envInt } from '@parley/server-kit';
+import { z } from 'zod';
+
+export const MessageDeliveryEnvSchema = BaseServiceEnvSchema.extend({
+  /** PostgreSQL URL; the client only touches the `message_delivery` schema. */
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, { message: 'expected a postgresql:// URL' }),
+  /** Connections in this instance's pool. */
+  DELIVERY_DB_POOL_SIZE: envInt(1, 200).default(10),
+  /**
+   * Unacked messages one device's mailbox may hold; a send that would go past it for any
+   * recipient is refused whole (CONFLICT `mailbox-full`). Bounds what a lost or abandoned
+   * device can pile up, and what one sender can push at a victim.
+   */
+  DELIVERY_MAX_MAILBOX_ENTRIES: envInt(1, 10_000_000).default(50_000),
+  /** How long one live delivery waits for the gateway before the device counts as offline. */
+  DELIVERY_LIVE_TIMEOUT_MS: envInt(1, 60_000).default(2_000),
+});
+
+export type MessageDeliveryConfig = z.output<typeof MessageDeliveryEnvSchema>;

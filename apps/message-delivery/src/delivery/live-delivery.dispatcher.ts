@@ -1,0 +1,91 @@
+/**
+ * After a send committed: offers each stored message to the gateway holding the recipient's
+ * socket (`liveDeliveryRpc`). No responder, a timeout, or `delivered: false` means offline:
+ * then `message.stored-for-offline-device` goes out on JetStream (message id = the entry's
+ * seq, so a repeated publish is stored once) for push-notification to wake the device.
+ * Either way the message stays in the mailbox until the recipient acks it.
+ */
+import type { BeforeApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import type { StoredMessage } from '@parley/contracts';
+import { Events, liveDeliveryRpc } from '@parley/contracts';
+import {
+  ensureStream,
+  EventBus,
+  NATS_CONNECTION,
+  PARLEY_CONFIG,
+  PARLEY_LOGGER,
+  RpcClient,
+} from '@parley/server-kit';
+import type { NatsConnection } from 'nats';
+import type { Logger } from 'pino';
+import type { MessageDeliveryConfig } from '../app/message-delivery.config';
+
+export interface LiveDelivery {
+  readonly recipient: { readonly userId: string; readonly deviceId: number };
+  readonly message: StoredMessage;
+}
+
+export type DeliveryOutcome = 'delivered' | 'offline-notified' | 'offline-notify-failed';
+
+@Injectable()
+export class LiveDeliveryDispatcher implements OnModuleInit, BeforeApplicationShutdown {
+  private readonly pending = new Set<Promise<unknown>>();
+
+  constructor(
+    @Inject(RpcClient) private readonly rpc: RpcClient,
+    @Inject(EventBus) private readonly events: EventBus,
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    @Inject(PARLEY_CONFIG) private readonly config: MessageDeliveryConfig,
+    @Inject(PARLEY_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  /** The events stream must exist before the first publish (idempotent across instances). */
+  async onModuleInit(): Promise<void> {
+    await ensureStream(this.nc, 'events', { namespace: this.config.PARLEY_NATS_PREFIX });
+  }
+
+  /** Lets deliveries already under way finish before NATS closes. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await Promise.allSettled([...this.pending]);
+  }
+
+  /**
+   * Starts the deliveries without holding up the sender's reply (the message is already
+   * safe in PostgreSQL); the returned promise settles when all of them did.
+   */
+  dispatch(deliveries: readonly LiveDelivery[]): Promise<DeliveryOutcome[]> {
+    const all = Promise.all(deliveries.map((d) => this.deliverOne(d)));
+    this.pending.add(all);
+    void all.finally(() => this.pending.delete(all));
+    return all;
+  }
+
+  private async deliverOne(d: LiveDelivery): Promise<DeliveryOutcome> {
+    try {
+      const reply = await this.rpc.request(
+        liveDeliveryRpc(d.recipient.userId, d.recipient.deviceId),
+        { recipient: d.recipient, message: d.message },
+        { timeoutMs: this.config.DELIVERY_LIVE_TIMEOUT_MS },
+      );
+      if (reply.delivered) return 'delivered';
+    } catch {
+      // Offline (no responders), a slow gateway (timeout) or a refused delivery: the
+      // mailbox keeps the message, the push path wakes the device.
+    }
+    try {
+      await this.events.publish(
+        Events.delivery.storedForOfflineDevice,
+        { recipient: d.recipient, messageId: d.message.messageId, at: Date.now() },
+        `stored-offline.${d.message.messageId}`,
+      );
+      return 'offline-notified';
+    } catch (error) {
+      this.logger.warn(
+        { code: (error as { code?: string }).code ?? 'INTERNAL' },
+        'stored-for-offline-device could not be published; the device finds it on its next fetch',
+      );
+      return 'offline-notify-failed';
+    }
+  }
+}

@@ -1,0 +1,357 @@
+/**
+ * Message delivery against real PostgreSQL and NATS: send, fetch, ack; atomic and
+ * idempotent sends; mailbox isolation between devices; live delivery to a connected device
+ * and the offline event for the others; limits with their codes.
+ */
+import { Client } from 'pg';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { DeviceAddress, EventOf, RequestOf, StoredMessage } from '@parley/contracts';
+import {
+  Events,
+  liveDeliveryRpc,
+  MAX_ENVELOPES_PER_SEND,
+  MAX_MESSAGE_CONTENT_BYTES,
+  namespacedName,
+  Rpc,
+  STREAMS,
+} from '@parley/contracts';
+import { serveRpc } from '@parley/server-kit';
+import pino from 'pino';
+import type { Harness } from './helpers';
+import { clientMessageId, content, failure, startHarness, userId } from './helpers';
+
+const D = Rpc.delivery;
+type OfflineEvent = EventOf<typeof Events.delivery.storedForOfflineDevice>;
+
+function pairwise(
+  sender: DeviceAddress,
+  recipients: readonly DeviceAddress[],
+  id = clientMessageId(),
+): RequestOf<typeof D.sendPairwise> {
+  return {
+    sender,
+    clientMessageId: id,
+    envelopes: recipients.map((recipient) => ({
+      recipient,
+      type: 'message' as const,
+      content: content(`${id}->${recipient.userId}/${recipient.deviceId}`),
+    })),
+  };
+}
+
+async function sql<T>(url: string, text: string, values: unknown[] = []): Promise<T[]> {
+  const pg = new Client({ connectionString: url });
+  await pg.connect();
+  try {
+    return (await pg.query(text, values)).rows as T[];
+  } finally {
+    await pg.end();
+  }
+}
+
+async function mailboxCount(url: string, device: DeviceAddress): Promise<number> {
+  const [row] = await sql<{ n: string }>(
+    url,
+    `SELECT count(*) AS n FROM message_delivery.mailbox_entries
+     WHERE recipient_user_id = $1 AND recipient_device_id = $2`,
+    [device.userId, device.deviceId],
+  );
+  return Number(row!.n);
+}
+
+describe('message delivery over NATS', () => {
+  let h: Harness;
+
+  beforeAll(async () => {
+    h = await startHarness('delivery');
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  /** Offline events for one device that this namespace's stream holds. */
+  async function offlineEvents(device: DeviceAddress): Promise<OfflineEvent[]> {
+    const jsm = await h.nc.jetstreamManager();
+    const stream = namespacedName(h.namespace, STREAMS.events);
+    const { state } = await jsm.streams.info(stream);
+    const events: OfflineEvent[] = [];
+    for (let seq = state.first_seq; seq <= state.last_seq && state.messages > 0; seq++) {
+      const msg = await jsm.streams.getMessage(stream, { seq });
+      const event = Events.delivery.storedForOfflineDevice.schema.parse(msg.json());
+      if (
+        event.recipient.userId === device.userId &&
+        event.recipient.deviceId === device.deviceId
+      ) {
+        events.push(event);
+      }
+    }
+    return events;
+  }
+
+  async function waitForOfflineEvents(device: DeviceAddress, n: number): Promise<OfflineEvent[]> {
+    const deadline = Date.now() + 5_000;
+    for (;;) {
+      const events = await offlineEvents(device);
+      if (events.length >= n || Date.now() > deadline) return events;
+      await sleep(50);
+    }
+  }
+
+  it('stores a 1:1 message, serves it to the recipient, and deletes it on ack', async () => {
+    const alice = { userId: userId('alice'), deviceId: 1 };
+    const bob = { userId: userId('bob'), deviceId: 1 };
+    const req = pairwise(alice, [bob]);
+    const before = Date.now();
+    const reply = await h.call(D.sendPairwise, req);
+    expect(reply).toMatchObject({
+      clientMessageId: req.clientMessageId,
+      recipients: 1,
+      deduplicated: false,
+    });
+    expect(reply.storedAt).toBeGreaterThanOrEqual(before - 1000);
+
+    const page = await h.call(D.fetchMailbox, { device: bob });
+    expect(page.more).toBe(false);
+    expect(page.messages).toHaveLength(1);
+    const [msg] = page.messages as [StoredMessage];
+    expect(msg).toMatchObject({
+      sender: alice,
+      type: 'message',
+      clientMessageId: req.clientMessageId,
+      storedAt: reply.storedAt,
+    });
+    expect(msg.groupId).toBeUndefined();
+    expect(Buffer.from(msg.content).equals(Buffer.from(req.envelopes[0]!.content))).toBe(true);
+
+    // Fetching does not remove: only the ack does.
+    expect((await h.call(D.fetchMailbox, { device: bob })).messages).toHaveLength(1);
+    expect(await h.call(D.ack, { device: bob, messageIds: [msg.messageId] })).toEqual({
+      deleted: 1,
+    });
+    expect(await h.call(D.fetchMailbox, { device: bob })).toEqual({ messages: [], more: false });
+    // A repeated ack is harmless.
+    expect(await h.call(D.ack, { device: bob, messageIds: [msg.messageId] })).toEqual({
+      deleted: 0,
+    });
+  });
+
+  it('stores a send to 5 recipient devices atomically, in one send row', async () => {
+    const alice = { userId: userId('alice'), deviceId: 1 };
+    const carol = userId('carol');
+    const recipients = [1, 2, 3, 4, 5].map((deviceId) => ({ userId: carol, deviceId }));
+    const req = pairwise(alice, recipients);
+    expect(await h.call(D.sendPairwise, req)).toMatchObject({ recipients: 5, deduplicated: false });
+
+    const rows = await sql<{ send_id: string; stored_at: Date; recipient_device_id: string }>(
+      h.db.url,
+      `SELECT send_id, stored_at, recipient_device_id FROM message_delivery.mailbox_entries
+       WHERE recipient_user_id = $1 ORDER BY recipient_device_id`,
+      [carol],
+    );
+    expect(rows.map((r) => Number(r.recipient_device_id))).toEqual([1, 2, 3, 4, 5]);
+    // One transaction: one send row, one commit timestamp.
+    expect(new Set(rows.map((r) => r.send_id)).size).toBe(1);
+    expect(new Set(rows.map((r) => r.stored_at.getTime())).size).toBe(1);
+    for (const device of recipients) {
+      const { messages } = await h.call(D.fetchMailbox, { device });
+      expect(messages).toHaveLength(1);
+      expect(new TextDecoder().decode(messages[0]!.content)).toContain(
+        `->${carol}/${device.deviceId}`,
+      );
+    }
+  });
+
+  it('stores a retried send once and repeats the original reply', async () => {
+    const alice = { userId: userId('alice'), deviceId: 1 };
+    const dave = userId('dave');
+    const recipients = [1, 2, 3].map((deviceId) => ({ userId: dave, deviceId }));
+    const req = pairwise(alice, recipients);
+    const first = await h.call(D.sendPairwise, req);
+    const retry = await h.call(D.sendPairwise, req);
+    expect(retry).toEqual({ ...first, deduplicated: true });
+
+    // Retries racing each other: exactly one stores.
+    const raced = pairwise(alice, recipients);
+    const replies = await Promise.all(
+      Array.from({ length: 10 }, () => h.call(D.sendPairwise, raced)),
+    );
+    expect(replies.filter((r) => !r.deduplicated)).toHaveLength(1);
+    expect(new Set(replies.map((r) => r.storedAt)).size).toBe(1);
+
+    for (const device of recipients) expect(await mailboxCount(h.db.url, device)).toBe(2);
+    const [sends] = await sql<{ n: string }>(
+      h.db.url,
+      'SELECT count(*) AS n FROM message_delivery.sends WHERE sender_user_id = $1',
+      [alice.userId],
+    );
+    expect(Number(sends!.n)).toBe(2);
+
+    // The same id for a different message is refused, not silently answered.
+    const reused = await failure(
+      h.call(D.sendPairwise, pairwise(alice, [recipients[0]!], req.clientMessageId)),
+    );
+    expect(reused).toMatchObject({
+      code: 'CONFLICT',
+      details: { reason: 'client-message-id-reused' },
+    });
+  });
+
+  it('keeps each mailbox to its own device: another device can neither fetch nor ack it', async () => {
+    const alice = { userId: userId('alice'), deviceId: 1 };
+    const erin = { userId: userId('erin'), deviceId: 1 };
+    const erinTablet = { userId: erin.userId, deviceId: 2 };
+    const mallory = { userId: userId('mallory'), deviceId: 1 };
+    await h.call(D.sendPairwise, pairwise(alice, [erin]));
+    const { messages } = await h.call(D.fetchMailbox, { device: erin });
+    const ids = messages.map((m) => m.messageId);
+    expect(ids).toHaveLength(1);
+
+    for (const other of [erinTablet, mallory]) {
+      expect(await h.call(D.fetchMailbox, { device: other })).toEqual({
+        messages: [],
+        more: false,
+      });
+      // Paging from just before erin's message still shows only the other's own mailbox.
+      const cursor = (BigInt(ids[0]!) - 1n).toString();
+      expect(
+        (
+          await h.call(D.fetchMailbox, {
+            device: other,
+            after: cursor === '0' ? undefined : cursor,
+          })
+        ).messages,
+      ).toEqual([]);
+      expect(await h.call(D.ack, { device: other, messageIds: ids })).toEqual({ deleted: 0 });
+    }
+    expect(await mailboxCount(h.db.url, erin)).toBe(1);
+    expect(await h.call(D.ack, { device: erin, messageIds: ids })).toEqual({ deleted: 1 });
+  });
+
+  it('publishes stored-for-offline-device for a recipient without a live connection', async () => {
+    const alice = { userId: userId('alice'), deviceId: 1 };
+    const frank = { userId: userId('frank'), deviceId: 1 };
+    await h.call(D.sendPairwise, pairwise(alice, [frank]));
+    const events = await waitForOfflineEvents(frank, 1);
+    const { messages } = await h.call(D.fetchMailbox, { device: frank });
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ recipient: frank, messageId: messages[0]!.messageId });
+    // The event carries no content: only who, which message id and when.
+    expect(Object.keys(events[0]!).sort()).toEqual(['at', 'messageId', 'recipient']);
+    // The message stays in the mailbox until acked.
+    expect(messages).toHaveLength(1);
+  });
+
+  it('delivers live to a connected device (and publishes no offline event for it)', async () => {
+    const alice = { userId: userId('alice'), deviceId: 1 };
+    const grace = { userId: userId('grace'), deviceId: 1 };
+    const henry = { userId: userId('henry'), deviceId: 1 };
+    const received: { recipient: DeviceAddress; message: StoredMessage }[] = [];
+    // What the gateway holding grace's socket does.
+    const sub = serveRpc(
+      h.nc,
+      liveDeliveryRpc(grace.userId, grace.deviceId),
+      (req) => {
+        received.push(req);
+        return Promise.resolve({ delivered: true });
+      },
+      { namespace: h.namespace, logger: pino({ level: 'silent' }) },
+    );
+    await h.nc.flush();
+    try {
+      const req = pairwise(alice, [grace, henry]);
+      await h.call(D.sendPairwise, req);
+      await waitForOfflineEvents(henry, 1);
+      const deadline = Date.now() + 5_000;
+      while (received.length === 0 && Date.now() < deadline) await sleep(20);
+
+      expect(received).toHaveLength(1);
+      const [live] = received as [{ recipient: DeviceAddress; message: StoredMessage }];
+      expect(live.recipient).toEqual(grace);
+      expect(live.message).toMatchObject({
+        sender: alice,
+        type: 'message',
+        clientMessageId: req.clientMessageId,
+      });
+      expect(Buffer.from(live.message.content).equals(Buffer.from(req.envelopes[0]!.content))).toBe(
+        true,
+      );
+      // Delivered live and still in the mailbox (until acked), with the same id.
+      const { messages } = await h.call(D.fetchMailbox, { device: grace });
+      expect(messages.map((m) => m.messageId)).toEqual([live.message.messageId]);
+      expect(await offlineEvents(grace)).toEqual([]);
+      expect(await offlineEvents(henry)).toHaveLength(1);
+    } finally {
+      sub.unsubscribe();
+    }
+  });
+
+  it('refuses oversized envelopes and too many envelopes with VALIDATION_FAILED, storing nothing', async () => {
+    const alice = { userId: userId('alice'), deviceId: 1 };
+    const ivan = { userId: userId('ivan'), deviceId: 1 };
+    const big = pairwise(alice, [ivan]);
+    const oversized = {
+      ...big,
+      envelopes: [{ ...big.envelopes[0]!, content: new Uint8Array(MAX_MESSAGE_CONTENT_BYTES + 1) }],
+    };
+    expect(await failure(h.call(D.sendPairwise, oversized))).toMatchObject({
+      code: 'VALIDATION_FAILED',
+    });
+    const many = Array.from({ length: MAX_ENVELOPES_PER_SEND + 1 }, (_, i) => ({
+      userId: ivan.userId,
+      deviceId: i + 1,
+    }));
+    const tooMany = pairwise(alice, many);
+    tooMany.envelopes.forEach((e) => (e.content = content('x', 8)));
+    expect(await failure(h.call(D.sendPairwise, tooMany))).toMatchObject({
+      code: 'VALIDATION_FAILED',
+    });
+    expect(await mailboxCount(h.db.url, ivan)).toBe(0);
+  });
+
+  it('refuses an unknown cursor, and answers group sends with UNAVAILABLE for now', async () => {
+    const judy = { userId: userId('judy'), deviceId: 1 };
+    expect(await failure(h.call(D.fetchMailbox, { device: judy, after: 'abc' }))).toMatchObject({
+      code: 'VALIDATION_FAILED',
+    });
+    const group = await failure(
+      h.call(D.sendGroup, {
+        sender: judy,
+        clientMessageId: clientMessageId(),
+        groupId: 'g1',
+        epoch: 0,
+        ciphertext: content('group'),
+      }),
+    );
+    expect(group).toMatchObject({ code: 'UNAVAILABLE', details: { reason: 'dependency' } });
+  });
+});
+
+describe('message delivery with a small mailbox limit', () => {
+  let h: Harness;
+
+  beforeAll(async () => {
+    h = await startHarness('limit', { DELIVERY_MAX_MAILBOX_ENTRIES: '3' });
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it('refuses a send whole when one recipient mailbox is full (CONFLICT mailbox-full)', async () => {
+    const alice = { userId: userId('alice'), deviceId: 1 };
+    const full = { userId: userId('kim'), deviceId: 1 };
+    const roomy = { userId: userId('leo'), deviceId: 1 };
+    for (let i = 0; i < 3; i++) await h.call(D.sendPairwise, pairwise(alice, [full]));
+    const refused = await failure(h.call(D.sendPairwise, pairwise(alice, [roomy, full])));
+    expect(refused).toMatchObject({ code: 'CONFLICT', details: { reason: 'mailbox-full' } });
+    // Nothing of the refused send is stored, not even for the recipient with room.
+    expect(await mailboxCount(h.db.url, roomy)).toBe(0);
+    expect(await mailboxCount(h.db.url, full)).toBe(3);
+
+    // Acking makes room again.
+    const { messages } = await h.call(D.fetchMailbox, { device: full, limit: 1 });
+    await h.call(D.ack, { device: full, messageIds: [messages[0]!.messageId] });
+    expect(await h.call(D.sendPairwise, pairwise(alice, [roomy, full]))).toMatchObject({
+      recipients: 2,
+    });
+  });
+});
