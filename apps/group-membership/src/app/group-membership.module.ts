@@ -1,0 +1,7 @@
+/** The group-membership service: what `bootstrapService` mounts under the kit's root module. */
+import { Module } from '@nestjs/common';
+import { GroupsModule } from '../groups/groups.module';
+import { HealthModule } from '../health/health.module';
+
+@Module({ imports: [GroupsModule, HealthModule] })
+export class GroupMembershipModule {}
