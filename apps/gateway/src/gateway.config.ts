@@ -18,6 +18,11 @@ export const GatewayEnvSchema = BaseServiceEnvSchema.extend({
   GATEWAY_CHALLENGE_TTL_S: envInt(5, 3600).default(120),
   /** Lifetime of a bearer token. */
   GATEWAY_TOKEN_TTL_S: envInt(60, 90 * DAY_S).default(7 * DAY_S),
+  /**
+   * How long this instance trusts a token it has looked up before asking the database
+   * again (0: always ask). Revocation reaches other instances within this time.
+   */
+  GATEWAY_TOKEN_CACHE_MS: envInt(0, 300_000).default(10_000),
   /** Requests per device (or per client address before login) in one window. */
   GATEWAY_RATE_LIMIT: envInt(1, 10_000_000).default(300),
   GATEWAY_RATE_WINDOW_MS: envInt(100, 3_600_000).default(60_000),

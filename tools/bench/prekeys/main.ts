@@ -23,6 +23,8 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '50' },
     targets: { type: 'string', default: '100' },
     prekeys: { type: 'string', default: '300' },
+    /** Diagnostics: `docs` (HTTP only), `auth` (token check, 403 before NATS), `unknown` (auth + NATS + a directory miss). */
+    probe: { type: 'string' },
   },
 });
 const DURATION_S = Number(args.duration);
@@ -125,7 +127,14 @@ async function main(): Promise<void> {
             method: 'GET',
             setupRequest: (req) => ({
               ...req,
-              path: `/v1/users/${targets[requestIndex++ % targets.length]!}/bundles`,
+              path:
+                args.probe === 'docs'
+                  ? '/docs-json'
+                  : args.probe === 'unknown'
+                    ? '/v1/users/nobody/bundles'
+                    : args.probe === 'auth'
+                      ? '/v1/users/nobody/devices/1/prekey-stock'
+                    : `/v1/users/${targets[requestIndex++ % targets.length]!}/bundles`,
             }),
           },
         ],
@@ -145,7 +154,7 @@ async function main(): Promise<void> {
         `  errors       ${result.errors}, timeouts ${result.timeouts}, non-2xx ${non2xx}`,
       ].join('\n'),
     );
-    if (non2xx > 0 || result.errors > 0) process.exitCode = 1;
+    if ((non2xx > 0 && args.probe !== 'unknown' && args.probe !== 'auth') || result.errors > 0) process.exitCode = 1;
   } finally {
     await Promise.all(children.map(stop));
     await db.drop();
