@@ -38,7 +38,8 @@ export class PrekeysRepository {
   constructor(@Inject(PrekeyDirectoryDatabase) private readonly db: PrekeyDirectoryDatabase) {}
 
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.db.client.$transaction(fn);
+    // Prisma's defaults (2 s to get a connection, 5 s in all) are tight for a loaded pool.
+    return this.db.client.$transaction(fn, { maxWait: 5_000, timeout: 10_000 });
   }
 
   /** Creates the account if needed and locks it: serializes device registrations of a user. */
