@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Runner } from './harness';
-import { formatTable, jsonLine, measureInterleaved, parseArgs } from './harness';
+import { formatTable, jsonLine, measureInterleaved, pairedSpread, parseArgs } from './harness';
 import { parleyBench } from './parley';
 import { workloadSpecs } from './workloads';
 
@@ -45,6 +45,7 @@ describe('harness', () => {
     expect(JSON.parse(jsonLine({ ...row, members: undefined }))).not.toHaveProperty('members');
     const table = formatTable([row, { ...row, workload: 'ping-pong', members: undefined, unit: 'msg', parley: 100, libsignal: 100, target: 1.5 }]);
     expect(table).toMatch(/group-pairwise\s+10\s+group msg\s+300\s+100\s+3\.00x\s+>=2x ok/);
+    expect(formatTable([{ ...row, spread: pairedSpread([300, 330], [100, 150]) }])).toMatch(/3\.00x\s+2\.20-3\.00\s+>=2x ok/);
     expect(table).toMatch(/ping-pong\s+msg\s+100\s+100\s+1\.00x\s+>=1\.5x MISS/);
   });
 });

@@ -159,6 +159,8 @@ export interface ResultRow {
   readonly unit: string;
   readonly parley: number;
   readonly libsignal: number;
+  /** Lowest and highest Parley/libsignal ratio of the interleaved round pairs. */
+  readonly spread?: readonly [number, number];
   /** Parley/libsignal ratio the issue asks for, if any. */
   readonly target?: number;
 }
@@ -190,9 +192,18 @@ function verdict(r: ResultRow): string {
   return ratio(r) >= r.target ? `>=${r.target}x ok` : `>=${r.target}x MISS`;
 }
 
-/** A fixed-width table: workload, members, parley, libsignal, ratio, target. */
+/** Per-round Parley/libsignal ratios (rounds ran back to back, so they share the load). */
+export function pairedSpread(parley: readonly number[], libsignal: readonly number[]): [number, number] | undefined {
+  const ratios = parley.flatMap((p, i) => {
+    const l = libsignal[i];
+    return l ? [p / l] : [];
+  });
+  return ratios.length ? [Math.min(...ratios), Math.max(...ratios)] : undefined;
+}
+
+/** A fixed-width table: workload, members, parley, libsignal, ratio (and its spread), target. */
 export function formatTable(rows: readonly ResultRow[]): string {
-  const header = ['workload', 'members', 'op', 'parley ops/s', 'libsignal ops/s', 'ratio', 'target'];
+  const header = ['workload', 'members', 'op', 'parley ops/s', 'libsignal ops/s', 'ratio', 'per-round', 'target'];
   const body = rows.map((r) => [
     r.workload,
     r.members === undefined ? '' : String(r.members),
@@ -200,6 +211,7 @@ export function formatTable(rows: readonly ResultRow[]): string {
     fmtRate(r.parley),
     fmtRate(r.libsignal),
     `${ratio(r).toFixed(2)}x`,
+    r.spread ? `${r.spread[0].toFixed(2)}-${r.spread[1].toFixed(2)}` : '',
     verdict(r),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));

@@ -12,7 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ResultRow } from './harness';
-import { formatTable, jsonLine, measureInterleaved, parseArgs, ratio } from './harness';
+import { formatTable, jsonLine, measureInterleaved, pairedSpread, parseArgs, ratio } from './harness';
 import { libsignalBench } from './libsignal';
 import { parleyBench } from './parley';
 import type { LibraryBench } from './workloads';
@@ -36,6 +36,7 @@ async function main(): Promise<void> {
   const rows: ResultRow[] = [];
   for (const spec of specs) {
     const rates: Record<string, number> = {};
+    const rounds: Record<string, readonly number[]> = {};
     const runners = [];
     for (const lib of libs) runners.push(await spec.make(lib));
     const ms = await measureInterleaved(runners, opts.timing);
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
       const m = ms[i];
       if (!m) throw new Error(`no measurement for ${lib.name}`);
       rates[lib.name] = m.opsPerSec;
+      rounds[lib.name] = m.rounds;
       log(
         `${spec.workload}${spec.members ? `/${spec.members}` : ''} ${lib.name}: ${m.opsPerSec.toFixed(1)} ops/s` +
           ` (rounds ${m.rounds.map((r) => r.toFixed(0)).join(' ')})`,
@@ -54,6 +56,7 @@ async function main(): Promise<void> {
       unit: spec.unit,
       parley: rates['parley'] ?? 0,
       libsignal: rates['libsignal'] ?? 0,
+      spread: pairedSpread(rounds['parley'] ?? [], rounds['libsignal'] ?? []),
       ...(spec.target !== undefined ? { target: spec.target } : {}),
     };
     rows.push(row);
