@@ -1,13 +1,15 @@
 /** Message delivery's NATS request handlers: one per `Rpc.delivery` contract. */
-import { Controller, Inject } from '@nestjs/common';
+import { Controller, Inject, UseInterceptors } from '@nestjs/common';
 import type { ReplyOf, RequestOf } from '@parley/contracts';
 import { Rpc } from '@parley/contracts';
 import { RpcHandler, RpcPayload } from '@parley/server-kit';
+import { DatabaseErrorsInterceptor } from '../database/database-errors.interceptor';
 import { DeliveryService } from './delivery.service';
 
 const C = Rpc.delivery;
 
 @Controller()
+@UseInterceptors(DatabaseErrorsInterceptor)
 export class DeliveryController {
   constructor(@Inject(DeliveryService) private readonly delivery: DeliveryService) {}
 

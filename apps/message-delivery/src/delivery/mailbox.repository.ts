@@ -48,8 +48,12 @@ const bytes = (value: Uint8Array): Uint8Array<ArrayBuffer> => new Uint8Array(val
 export class MailboxRepository {
   constructor(@Inject(MessageDeliveryDatabase) private readonly db: MessageDeliveryDatabase) {}
 
+  /**
+   * A send's transaction. Under load sends queue for a pooled connection: the wait may take
+   * a while (beyond it: UNAVAILABLE), the transaction itself a few round trips.
+   */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.db.client.$transaction(fn);
+    return this.db.client.$transaction(fn, { maxWait: 5_000, timeout: 10_000 });
   }
 
   /**
