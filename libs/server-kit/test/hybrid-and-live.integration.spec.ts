@@ -46,6 +46,12 @@ describe('hybrid HTTP + NATS', () => {
         { namespace },
       );
       expect(reply.bytes).toEqual(bytes(2, 1));
+      // Typed errors of NATS handlers keep their code in hybrid mode too.
+      await expect(request(nc, DemoRpc.fail, { kind: 'not-found' }, { namespace })).rejects.toMatchObject({
+        code: 'NOT_FOUND',
+      });
+      // And HTTP errors stay HTTP errors, not RPC-filtered 500s.
+      expect((await fetch(`${service.httpUrl ?? ''}/no-such-route`)).status).toBe(404);
     } finally {
       await service.close();
       await nc.close();

@@ -103,7 +103,12 @@ export async function bootstrapService(options: BootstrapOptions): Promise<Runni
     await options.httpOptions?.configure?.(web);
     // Own config for the NATS side: a shared one would put the RPC filter (catch-all) in
     // front of the HTTP app's filters and turn every HTTP error into a 500.
-    const micro = web.connectMicroservice(strategy, { inheritAppConfig: false });
+    // Deferred, so the filter below is in place before Nest binds the message handlers
+    // (otherwise typed errors of NATS handlers reach callers as INTERNAL).
+    const micro = web.connectMicroservice(strategy, {
+      inheritAppConfig: false,
+      deferInitialization: true,
+    });
     micro.useGlobalFilters(filter);
     server.useConnection(web.get<NatsConnection>(NATS_CONNECTION));
     if (options.shutdownHooks ?? true)
