@@ -30,6 +30,8 @@ describe('harness', () => {
     const full = parseArgs([]);
     expect(full).toMatchObject({ json: false, quick: false, only: [], groupSizes: [10, 100, 1000], lib: undefined, random: 'sodium' });
     expect(parseArgs(['--random', 'node']).random).toBe('node');
+    expect(parseArgs(['--cpu']).cpu).toBe(true);
+    expect(full.cpu).toBe(false);
     expect(() => parseArgs(['--random=x'])).toThrow(/--random/);
     expect(full.timing.measureMs).toBeGreaterThanOrEqual(1000);
     const quick = parseArgs(['--quick', '--json', '--only', 'ping-pong,setup', '--groups=10,20', '--lib', 'parley']);

@@ -24,6 +24,17 @@ export interface Measurement {
 
 export type Clock = () => number;
 
+export const wallClock: Clock = () => performance.now();
+
+/**
+ * CPU time of the whole process (all threads, user + system), in ms. On a shared machine
+ * it leaves out the time other processes hold the cores, so ratios are much steadier.
+ */
+export const cpuClock: Clock = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
 export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const mid = s.length >> 1;
@@ -103,6 +114,8 @@ export interface BenchOptions {
   readonly lib: 'parley' | 'libsignal' | undefined;
   /** Parley's RandomSource: its own secureRandom (libsodium) or Node's CSPRNG. */
   readonly random: 'sodium' | 'node';
+  /** Time rounds by process CPU time instead of wall time (--cpu). */
+  readonly cpu: boolean;
   readonly timing: MeasureOptions;
 }
 
@@ -146,6 +159,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     groupSizes,
     lib,
     random,
+    cpu: argv.includes('--cpu'),
     timing: quick
       ? { warmupMs: 100, measureMs: 300, rounds: 3 }
       : { warmupMs: 500, measureMs: 2000, rounds: 8 },

@@ -5,6 +5,7 @@
  *   npm run bench:protocol -- --quick      short timings (~30-60 s)
  *   npm run bench:protocol -- --json       one JSON object per line
  *   npm run bench:protocol -- --random node   Parley gets Node's CSPRNG, not libsodium's
+ *   npm run bench:protocol -- --cpu        time by process CPU time (steadier on a busy machine)
  *   npm run bench:protocol -- --only ping-pong,sender-key --groups 10,100
  *   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx tools/bench/protocol/main.ts --lib parley --only ping-pong
  *
@@ -12,7 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ResultRow } from './harness';
-import { formatTable, jsonLine, measureInterleaved, pairedSpread, parseArgs, ratio } from './harness';
+import { cpuClock, formatTable, jsonLine, measureInterleaved, pairedSpread, parseArgs, ratio, wallClock } from './harness';
 import { libsignalBench } from './libsignal';
 import { parleyBench } from './parley';
 import type { LibraryBench } from './workloads';
@@ -39,7 +40,7 @@ async function main(): Promise<void> {
     const rounds: Record<string, readonly number[]> = {};
     const runners = [];
     for (const lib of libs) runners.push(await spec.make(lib));
-    const ms = await measureInterleaved(runners, opts.timing);
+    const ms = await measureInterleaved(runners, opts.timing, opts.cpu ? cpuClock : wallClock);
     libs.forEach((lib, i) => {
       const m = ms[i];
       if (!m) throw new Error(`no measurement for ${lib.name}`);
@@ -88,6 +89,7 @@ async function main(): Promise<void> {
       [
         `Parley vs libsignal-client 0.103.0, ${PAYLOAD_BYTES}-byte payloads, every state serialized after every message` +
           (opts.quick ? ' (--quick: short timings)' : ''),
+        `Timing: ${opts.cpu ? 'process CPU time (--cpu)' : 'wall clock'}, ${opts.timing.rounds} interleaved rounds over ${opts.timing.measureMs} ms per library, median round; per-round = range of paired round ratios`,
         `Parley randomness: ${opts.random === 'node' ? "Node's crypto.getRandomValues (--random node)" : "the library's secureRandom (libsodium randombytes_buf)"}`,
         '',
         formatTable(rows),
