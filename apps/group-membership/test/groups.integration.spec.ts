@@ -180,6 +180,9 @@ describe('group-membership over NATS', () => {
     };
     await expect(h.call(G.addMembers, req)).resolves.toEqual({ groupId, epoch: 1 });
     await expect(h.call(G.addMembers, req)).resolves.toEqual({ groupId, epoch: 1 });
+    // A retry naming other users than the stored change does is refused.
+    const lying = await failure(h.call(G.addMembers, { ...req, userIds: [alice.member.userId] }));
+    expect(lying.code).toBe('VALIDATION_FAILED');
     expect(await h.rows(groupId)).toMatchObject({ changes: 2, members: 2 });
     expect((await h.events(groupId)).map((e) => e.epoch)).toEqual([0, 1]);
   });

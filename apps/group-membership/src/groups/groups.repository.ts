@@ -143,10 +143,10 @@ export class GroupsRepository {
     return row ? chainRecord(row) : undefined;
   }
 
-  /** Every change of the group, oldest first (to rebuild the verified state). */
-  async allChanges(tx: Tx, groupId: string): Promise<Uint8Array<ArrayBuffer>[]> {
+  /** The group's changes up to `toEpoch` (all by default), oldest first: to rebuild a state. */
+  async changesUpTo(tx: Tx, groupId: string, toEpoch?: number): Promise<Uint8Array<ArrayBuffer>[]> {
     const rows = await tx.membershipChange.findMany({
-      where: { groupId },
+      where: { groupId, ...(toEpoch === undefined ? {} : { epoch: { lte: toEpoch } }) },
       orderBy: { epoch: 'asc' },
       select: { change: true },
     });

@@ -103,19 +103,19 @@ export class GroupsService {
       if (!head) throw new NotFoundError('group');
       const already = await this.repo.findChange(tx, groupId, req.baseEpoch + 1);
       if (already && already.kind === kind && equalBytes(already.change, req.change)) {
+        // A retry: its userIds must fit the stored change too (they go into the event).
+        const before = this.verifier.replay(
+          await this.repo.changesUpTo(tx, groupId, req.baseEpoch),
+        );
+        const after = this.verifier.next(before, already.change);
+        checkUserIds('userIds', req.userIds, subjectsOf(kind, before, after));
         return { entry: already, state: undefined };
       }
       if (req.baseEpoch !== head.epoch) throw new EpochConflictError(head.epoch);
 
       const state = await this.headState(tx, groupId, head);
       const next = this.verifier.next(state, req.change);
-      const subjects = kind === 'added' ? next.removedIn(state) : state.removedIn(next);
-      if (subjects.length === 0) {
-        throw invalid(
-          'change',
-          `the change does not ${kind === 'added' ? 'add' : 'remove'} members`,
-        );
-      }
+      const subjects = subjectsOf(kind, state, next);
       checkUserIds('userIds', req.userIds, subjects);
       authorizeActor(state, req.actor, kind, subjects);
 
@@ -184,7 +184,7 @@ export class GroupsService {
   private async headState(tx: Tx, groupId: string, head: GroupHead): Promise<GroupMembershipState> {
     const cached = this.cache.get(groupId, head);
     if (cached) return cached;
-    const state = this.verifier.replay(await this.repo.allChanges(tx, groupId));
+    const state = this.verifier.replay(await this.repo.changesUpTo(tx, groupId));
     if (state.epoch !== head.epoch || !equalBytes(state.headHash, head.headHash)) {
       throw new Error('stored chain disagrees with the stored head');
     }
@@ -224,6 +224,19 @@ export class GroupsService {
 
 function groupIdOf(state: GroupMembershipState): string {
   return Buffer.from(state.groupId).toString('hex');
+}
+
+/** The devices a change added or removed; an add sent as a removal (or back) is refused. */
+function subjectsOf(
+  kind: ChangeKind,
+  before: GroupMembershipState,
+  after: GroupMembershipState,
+): DeviceRow[] {
+  const subjects = kind === 'added' ? after.removedIn(before) : before.removedIn(after);
+  if (subjects.length === 0) {
+    throw invalid('change', `the change does not ${kind === 'added' ? 'add' : 'remove'} members`);
+  }
+  return subjects;
 }
 
 function isDevice(device: DeviceRow, address: DeviceAddress): boolean {
