@@ -22,10 +22,9 @@ export class DeliveryController {
 
   @RpcHandler(C.sendGroup)
   sendGroup(
-    // Validated like every request, though group sends are not served yet.
-    @RpcPayload(C.sendGroup) _req: RequestOf<typeof C.sendGroup>,
+    @RpcPayload(C.sendGroup) req: RequestOf<typeof C.sendGroup>,
   ): Promise<ReplyOf<typeof C.sendGroup>> {
-    return this.delivery.sendGroup();
+    return this.delivery.sendGroup(req);
   }
 
   @RpcHandler(C.fetchMailbox)

@@ -109,11 +109,11 @@ export class DeliveryService {
   }
 
   /** Sender-key fan-out needs the member list from group-membership, which is not built yet. */
-  sendGroup(): Promise<ReplyOf<Delivery['sendGroup']>> {
+  sendGroup(req: RequestOf<Delivery['sendGroup']>): Promise<ReplyOf<Delivery['sendGroup']>> {
     return Promise.reject(
       new UnavailableError(
         'dependency',
-        'group sends are not available yet (they need the group-membership service)',
+        `group sends (group ${req.groupId}) are not available yet: they need the group-membership service`,
       ),
     );
   }
