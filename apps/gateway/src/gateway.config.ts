@@ -7,7 +7,9 @@ const DAY_S = 24 * 60 * 60;
 
 export const GatewayEnvSchema = BaseServiceEnvSchema.extend({
   /** PostgreSQL URL; the client only touches the `gateway` schema. */
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, { message: 'expected a postgresql:// URL' }),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, { message: 'expected a postgresql:// URL' }),
   GATEWAY_DB_POOL_SIZE: envInt(1, 200).default(10),
   /**
    * Largest JSON body. The biggest legal request is a registration with 100 one-time

@@ -27,7 +27,9 @@ export async function startGateway(
     ...(options.shutdownHooks === undefined ? {} : { shutdownHooks: options.shutdownHooks }),
     httpOptions: {
       bodyLimit: config.GATEWAY_BODY_LIMIT_BYTES,
-      configure: (app) => configureHttp(app, config, app.get<Logger>(PARLEY_LOGGER)),
+      configure: (app) => {
+        configureHttp(app, config, app.get<Logger>(PARLEY_LOGGER));
+      },
     },
   });
   if (running.httpUrl === undefined) throw new Error('gateway started without HTTP');

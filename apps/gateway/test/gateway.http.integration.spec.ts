@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-argument -- HTTP bodies are untyped JSON that the assertions inspect */
 /**
  * The gateway's HTTP API end to end: real gateway, real prekey directory, real PostgreSQL
  * and NATS, real keys from libs/protocol.
@@ -16,7 +17,7 @@ beforeAll(async () => {
   stack = await startStack('gw-http');
 });
 afterAll(async () => {
-  await stack?.close();
+  await stack.close();
 });
 
 async function directoryDeviceCount(userId: string): Promise<number> {
@@ -42,16 +43,23 @@ describe('register, authenticate, upload, fetch', () => {
 
     // A fresh login through challenge + signature gives a second working token.
     const token = await alice.login(stack.url);
-    const uploaded = await http(stack.url, 'POST', `/v1/users/${alice.userId}/devices/1/one-time-prekeys`, {
-      token,
-      body: alice.uploadBody(alice.oneTimePreKeys(3)),
-    });
+    const uploaded = await http(
+      stack.url,
+      'POST',
+      `/v1/users/${alice.userId}/devices/1/one-time-prekeys`,
+      {
+        token,
+        body: alice.uploadBody(alice.oneTimePreKeys(3)),
+      },
+    );
     expect(uploaded.status).toBe(200);
     expect(uploaded.body).toEqual({ stored: 3, total: expect.any(Number) });
 
     const bob = new TestDevice(newUser(), 7);
     await bob.register(stack.url);
-    const fetched = await http(stack.url, 'GET', `/v1/users/${alice.userId}/bundles`, { token: bob.token! });
+    const fetched = await http(stack.url, 'GET', `/v1/users/${alice.userId}/bundles`, {
+      token: bob.token!,
+    });
     expect(fetched.status).toBe(200);
     expect(fetched.body.userId).toBe(alice.userId);
     expect(fetched.body.bundles).toHaveLength(1);
@@ -63,16 +71,25 @@ describe('register, authenticate, upload, fetch', () => {
         publicKey: base64ToBytes(wire.signedPreKey.publicKey),
         signature: base64ToBytes(wire.signedPreKey.signature),
       },
-      oneTimePreKey: { id: wire.oneTimePreKey.id, publicKey: base64ToBytes(wire.oneTimePreKey.publicKey) },
+      oneTimePreKey: {
+        id: wire.oneTimePreKey.id,
+        publicKey: base64ToBytes(wire.oneTimePreKey.publicKey),
+      },
     };
     expect(bundle.identityKey).toEqual(alice.identity.publicKey);
-    expect(() => verifyPreKeyBundle(bundle)).not.toThrow();
+    expect(() => {
+      verifyPreKeyBundle(bundle);
+    }).not.toThrow();
 
-    const one = await http(stack.url, 'GET', `/v1/users/${alice.userId}/devices/1/bundle`, { token: bob.token! });
+    const one = await http(stack.url, 'GET', `/v1/users/${alice.userId}/devices/1/bundle`, {
+      token: bob.token!,
+    });
     expect(one.status).toBe(200);
     expect(one.body.bundles[0].oneTimePreKey.id).not.toBe(wire.oneTimePreKey.id);
 
-    const stock = await http(stack.url, 'GET', `/v1/users/${alice.userId}/devices/1/prekey-stock`, { token });
+    const stock = await http(stack.url, 'GET', `/v1/users/${alice.userId}/devices/1/prekey-stock`, {
+      token,
+    });
     expect(stock.status).toBe(200);
     expect(stock.body.signedPreKeyId).toBe(1);
   });
@@ -88,7 +105,9 @@ describe('register, authenticate, upload, fetch', () => {
     expect(res.body.code).toBe('UNAUTHENTICATED');
     expect(await directoryDeviceCount(mallory.userId)).toBe(0);
     // The nonce was burned by the failed attempt: a correct signature with it fails too.
-    const retry = await http(stack.url, 'POST', '/v1/devices', { body: mallory.registrationBody(nonce) });
+    const retry = await http(stack.url, 'POST', '/v1/devices', {
+      body: mallory.registrationBody(nonce),
+    });
     expect(retry.status).toBe(401);
     expect(await directoryDeviceCount(mallory.userId)).toBe(0);
   });
@@ -98,14 +117,68 @@ describe('register, authenticate, upload, fetch', () => {
     await carol.register(stack.url);
     const thief = new TestDevice('thief', 1);
     const nonce = await carol.challenge(stack.url);
-    const forged = await http(stack.url, 'POST', '/v1/auth/token', { body: carol.loginBody(nonce, thief.identity) });
+    const forged = await http(stack.url, 'POST', '/v1/auth/token', {
+      body: carol.loginBody(nonce, thief.identity),
+    });
     expect(forged.status).toBe(401);
 
     const nonce2 = await carol.challenge(stack.url);
     const ok = await http(stack.url, 'POST', '/v1/auth/token', { body: carol.loginBody(nonce2) });
     expect(ok.status).toBe(200);
-    const replay = await http(stack.url, 'POST', '/v1/auth/token', { body: carol.loginBody(nonce2) });
+    const replay = await http(stack.url, 'POST', '/v1/auth/token', {
+      body: carol.loginBody(nonce2),
+    });
     expect(replay.status).toBe(401);
+  });
+
+  it('rotates the own signed prekey; refuses a bad signature (400) and another device (403)', async () => {
+    const { bytesToBase64 } = await import('@parley/contracts');
+    const { generateSignedPreKey, publicSignedPreKey, secureRandom } =
+      await import('@parley/protocol');
+    const hana = new TestDevice(newUser(), 1);
+    const ivan = new TestDevice(newUser(), 1);
+    await hana.register(stack.url, 1);
+    await ivan.register(stack.url);
+    const wire = (spk: ReturnType<typeof publicSignedPreKey>) => ({
+      signedPreKey: {
+        id: spk.id,
+        publicKey: bytesToBase64(spk.publicKey),
+        signature: bytesToBase64(spk.signature),
+      },
+    });
+    const next = publicSignedPreKey(
+      generateSignedPreKey(hana.identity, 2, secureRandom, Date.now()),
+    );
+    const path = `/v1/users/${hana.userId}/devices/1/signed-prekey`;
+
+    const forged = publicSignedPreKey(
+      generateSignedPreKey(ivan.identity, 3, secureRandom, Date.now()),
+    );
+    const bad = await http(stack.url, 'PUT', path, { token: hana.token!, body: wire(forged) });
+    expect(bad.status).toBe(400);
+    expect(bad.body.code).toBe('INVALID_SIGNATURE');
+    const other = await http(stack.url, 'PUT', path, { token: ivan.token!, body: wire(next) });
+    expect(other.status).toBe(403);
+
+    const ok = await http(stack.url, 'PUT', path, { token: hana.token!, body: wire(next) });
+    expect(ok.status).toBe(200);
+    expect(ok.body.signedPreKeyId).toBe(2);
+    const fetched = await http(stack.url, 'GET', `/v1/users/${hana.userId}/devices/1/bundle`, {
+      token: ivan.token!,
+    });
+    expect(fetched.body.bundles[0].signedPreKey.id).toBe(2);
+  });
+
+  it('lets exactly one of two racing answers use a nonce', async () => {
+    const jo = new TestDevice(newUser(), 1);
+    await jo.register(stack.url);
+    const nonce = await jo.challenge(stack.url);
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        http(stack.url, 'POST', '/v1/auth/token', { body: jo.loginBody(nonce) }),
+      ),
+    );
+    expect(results.map((r) => r.status).sort()).toEqual([200, 401, 401, 401, 401]);
   });
 
   it("forbids changing another device's keys (403)", async () => {
@@ -113,15 +186,25 @@ describe('register, authenticate, upload, fetch', () => {
     const eve = new TestDevice(newUser(), 1);
     await dave.register(stack.url);
     await eve.register(stack.url);
-    const res = await http(stack.url, 'POST', `/v1/users/${dave.userId}/devices/1/one-time-prekeys`, {
-      token: eve.token!,
-      body: eve.uploadBody(eve.oneTimePreKeys(1)),
-    });
+    const res = await http(
+      stack.url,
+      'POST',
+      `/v1/users/${dave.userId}/devices/1/one-time-prekeys`,
+      {
+        token: eve.token!,
+        body: eve.uploadBody(eve.oneTimePreKeys(1)),
+      },
+    );
     expect(res.status).toBe(403);
     expect(res.body.code).toBe('FORBIDDEN');
-    const ownUserOtherDevice = await http(stack.url, 'GET', `/v1/users/${eve.userId}/devices/2/prekey-stock`, {
-      token: eve.token!,
-    });
+    const ownUserOtherDevice = await http(
+      stack.url,
+      'GET',
+      `/v1/users/${eve.userId}/devices/2/prekey-stock`,
+      {
+        token: eve.token!,
+      },
+    );
     expect(ownUserOtherDevice.status).toBe(403);
   });
 
@@ -154,18 +237,29 @@ describe('register, authenticate, upload, fetch', () => {
     expect(bad.status).toBe(400);
     expect(bad.body.code).toBe('VALIDATION_FAILED');
 
-    const invalid = await http(stack.url, 'POST', '/v1/auth/challenge', { body: { userId: 'a.b', deviceId: 0 } });
+    const invalid = await http(stack.url, 'POST', '/v1/auth/challenge', {
+      body: { userId: 'a.b', deviceId: 0 },
+    });
     expect(invalid.status).toBe(400);
-    expect(invalid.body.details.issues.map((i: { path: string }) => i.path).sort()).toEqual(['deviceId', 'userId']);
+    expect(invalid.body.details.issues.map((i: { path: string }) => i.path).sort()).toEqual([
+      'deviceId',
+      'userId',
+    ]);
 
     const badKey = new TestDevice(newUser(), 1);
     const nonce = await badKey.challenge(stack.url);
     const body = badKey.registrationBody(nonce);
-    const notBase64 = await http(stack.url, 'POST', '/v1/devices', { body: { ...body, identityKey: 'abc' } });
+    const notBase64 = await http(stack.url, 'POST', '/v1/devices', {
+      body: { ...body, identityKey: 'abc' },
+    });
     expect(notBase64.status).toBe(400);
 
     const huge = await http(stack.url, 'POST', '/v1/auth/challenge', {
-      rawBody: JSON.stringify({ userId: 'a', deviceId: 1, pad: 'x'.repeat(stack.config.GATEWAY_BODY_LIMIT_BYTES) }),
+      rawBody: JSON.stringify({
+        userId: 'a',
+        deviceId: 1,
+        pad: 'x'.repeat(stack.config.GATEWAY_BODY_LIMIT_BYTES),
+      }),
     });
     expect(huge.status).toBe(413);
     expect(huge.body.code).toBe('PAYLOAD_TOO_LARGE');
@@ -174,16 +268,25 @@ describe('register, authenticate, upload, fetch', () => {
   it('answers 404 for an unknown user, device or route', async () => {
     const gina = new TestDevice(newUser(), 1);
     await gina.register(stack.url);
-    const unknownUser = await http(stack.url, 'GET', '/v1/users/nobody-here/bundles', { token: gina.token! });
-    expect(unknownUser.status).toBe(404);
-    expect(unknownUser.body.code).toBe('NOT_FOUND');
-    const unknownDevice = await http(stack.url, 'GET', `/v1/users/${gina.userId}/devices/99/bundle`, {
+    const unknownUser = await http(stack.url, 'GET', '/v1/users/nobody-here/bundles', {
       token: gina.token!,
     });
+    expect(unknownUser.status).toBe(404);
+    expect(unknownUser.body.code).toBe('NOT_FOUND');
+    const unknownDevice = await http(
+      stack.url,
+      'GET',
+      `/v1/users/${gina.userId}/devices/99/bundle`,
+      {
+        token: gina.token!,
+      },
+    );
     expect(unknownDevice.status).toBe(404);
     const login = new TestDevice(newUser(), 1);
     const nonce = await login.challenge(stack.url);
-    const unknownLogin = await http(stack.url, 'POST', '/v1/auth/token', { body: login.loginBody(nonce) });
+    const unknownLogin = await http(stack.url, 'POST', '/v1/auth/token', {
+      body: login.loginBody(nonce),
+    });
     expect(unknownLogin.status).toBe(404);
     expect((await http(stack.url, 'GET', '/v1/nothing', { token: gina.token! })).status).toBe(404);
   });

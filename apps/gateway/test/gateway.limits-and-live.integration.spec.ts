@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-unsafe-member-access -- HTTP bodies are untyped JSON that the assertions inspect */
 /**
  * Per-device rate limits and the live WebSocket, against the real gateway and directory.
  * A low limit (6 per window) and a short WebSocket auth timeout make both observable.
@@ -27,8 +28,8 @@ beforeAll(async () => {
   nc = await connect({ servers: testNatsUrl() });
 });
 afterAll(async () => {
-  await nc?.close();
-  await stack?.close();
+  await nc.close();
+  await stack.close();
 });
 
 const wsUrl = (query = '') => `${stack.url.replace(/^http/, 'ws')}/v1/ws${query}`;
@@ -43,11 +44,15 @@ function watch(ws: WebSocket) {
   const frames: Frame[] = [];
   const waiters: Array<() => void> = [];
   ws.on('message', (d) => {
-    frames.push(JSON.parse(d.toString()) as Frame);
-    waiters.splice(0).forEach((w) => w());
+    frames.push(JSON.parse((d as Buffer).toString('utf8')) as Frame);
+    waiters.splice(0).forEach((w) => {
+      w();
+    });
   });
   const closed = new Promise<{ code: number; reason: string }>((resolve) =>
-    ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    ws.on('close', (code, reason) => {
+      resolve({ code, reason: reason.toString() });
+    }),
   );
   const next = async (type: string): Promise<Frame> => {
     for (;;) {
@@ -70,14 +75,17 @@ describe('per-device rate limits', () => {
     await b.register(stack.url);
     const path = `/v1/users/${a.userId}/devices/1/prekey-stock`;
     const statuses: number[] = [];
-    for (let i = 0; i < RATE_LIMIT; i++) statuses.push((await http(stack.url, 'GET', path, { token: a.token! })).status);
+    for (let i = 0; i < RATE_LIMIT; i++)
+      statuses.push((await http(stack.url, 'GET', path, { token: a.token! })).status);
     expect(statuses.slice(0, RATE_LIMIT - 2).every((s) => s === 200)).toBe(true);
     const limited = await http(stack.url, 'GET', path, { token: a.token! });
     expect(limited.status).toBe(429);
     expect(limited.body.code).toBe('RATE_LIMITED');
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
     // Another device is not affected.
-    const other = await http(stack.url, 'GET', `/v1/users/${b.userId}/devices/1/prekey-stock`, { token: b.token! });
+    const other = await http(stack.url, 'GET', `/v1/users/${b.userId}/devices/1/prekey-stock`, {
+      token: b.token!,
+    });
     expect(other.status).toBe(200);
   });
 });
@@ -104,7 +112,11 @@ describe('live WebSocket', () => {
     const events: unknown[] = [];
     for await (const m of presence) events.push(JSON.parse(new TextDecoder().decode(m.data)));
     expect(events).toEqual([
-      expect.objectContaining({ device: { userId: dev.userId, deviceId: 3 }, status: 'online', gatewayId: 'gateway-1' }),
+      expect.objectContaining({
+        device: { userId: dev.userId, deviceId: 3 },
+        status: 'online',
+        gatewayId: 'gateway-1',
+      }),
       expect.objectContaining({ device: { userId: dev.userId, deviceId: 3 }, status: 'offline' }),
     ]);
     expect(registry.get({ userId: dev.userId, deviceId: 3 })).toBeUndefined();
@@ -125,8 +137,12 @@ describe('live WebSocket', () => {
   it('refuses a bad token at the upgrade (401), in the first frame (4401) and a silent client (4401)', async () => {
     const refused = await new Promise<number>((resolve, reject) => {
       const ws = new WebSocket(wsUrl(`?token=${'B'.repeat(43)}`));
-      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
-      ws.on('open', () => reject(new Error('opened')));
+      ws.on('unexpected-response', (_req, res) => {
+        resolve(res.statusCode ?? 0);
+      });
+      ws.on('open', () => {
+        reject(new Error('opened'));
+      });
       ws.on('error', () => undefined);
     });
     expect(refused).toBe(401);

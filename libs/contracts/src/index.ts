@@ -101,3 +101,10 @@ export * from './lib/services/delivery.contract';
 export * from './lib/services/push.contract';
 export * from './lib/services/presence.contract';
 export { Rpc, Events } from './lib/services/catalog';
+
+export {
+  AUTH_NONCE_BYTES,
+  loginMessage,
+  registrationMessage,
+} from './lib/auth/device-auth-messages';
+export type { RegistrationPayload } from './lib/auth/device-auth-messages';

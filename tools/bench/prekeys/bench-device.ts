@@ -9,7 +9,7 @@ import {
   publicSignedPreKey,
   secureRandom,
 } from '@parley/protocol';
-import { registrationMessage } from '../../../apps/gateway/src/app/auth/auth-messages';
+import { registrationMessage } from '@parley/contracts';
 
 const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 
@@ -22,10 +22,13 @@ function ed25519Sign(identity: IdentityKeyPair, message: Uint8Array): string {
   return bytesToBase64(new Uint8Array(sign(null, message, key)));
 }
 
-async function post(base: string, path: string, body: unknown, token?: string): Promise<any> {
+async function post(base: string, path: string, body: unknown, token?: string): Promise<unknown> {
   const res = await fetch(`${base}${path}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
     body: JSON.stringify(body),
   });
   const json: unknown = await res.json();
@@ -34,10 +37,17 @@ async function post(base: string, path: string, body: unknown, token?: string): 
 }
 
 /** Registers a device with `preKeys` one-time prekeys (batches of 100); returns its token. */
-export async function registerDevice(base: string, userId: string, deviceId: number, preKeys: number): Promise<string> {
+export async function registerDevice(
+  base: string,
+  userId: string,
+  deviceId: number,
+  preKeys: number,
+): Promise<string> {
   const identity = generateIdentityKeyPair(secureRandom);
   const spk = publicSignedPreKey(generateSignedPreKey(identity, 1, secureRandom, Date.now()));
-  const { nonce } = (await post(base, '/v1/auth/challenge', { userId, deviceId })) as { nonce: string };
+  const { nonce } = (await post(base, '/v1/auth/challenge', { userId, deviceId })) as {
+    nonce: string;
+  };
   const nonceBytes = new Uint8Array(Buffer.from(nonce, 'base64'));
   const payload = { userId, deviceId, identityKey: identity.publicKey, signedPreKey: spk };
   const { token } = (await post(base, '/v1/devices', {

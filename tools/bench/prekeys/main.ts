@@ -32,13 +32,22 @@ const CONNECTIONS = Number(args.connections);
 const TARGETS = Number(args.targets);
 const PREKEYS_PER_TARGET = Number(args.prekeys);
 
-function startService(name: string, entry: string, tsconfig: string, env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, [require.resolve('tsx/cli'), '--tsconfig', tsconfig, entry], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+function startService(
+  name: string,
+  entry: string,
+  tsconfig: string,
+  env: Record<string, string>,
+): ChildProcess {
+  const child = spawn(
+    process.execPath,
+    [require.resolve('tsx/cli'), '--tsconfig', tsconfig, entry],
+    {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   child.on('exit', (code, signal) => {
-    if (code !== 0 && signal === null) console.error(`${name} exited with ${code}`);
+    if (code !== 0 && !signal) console.error(`${name} exited with ${String(code)}`);
   });
   return child;
 }
@@ -58,10 +67,13 @@ async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
 
 async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
+  const exited = new Promise<boolean>((resolve) =>
+    child.once('exit', () => {
+      resolve(true);
+    }),
+  );
   child.kill('SIGTERM');
-  await Promise.race([exited, sleep(10_000)]);
-  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  if (!(await Promise.race([exited, sleep(10_000).then(() => false)]))) child.kill('SIGKILL');
 }
 
 async function main(): Promise<void> {
@@ -79,11 +91,16 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = [];
   try {
     children.push(
-      startService('prekey-directory', 'apps/prekey-directory/src/main.ts', 'apps/prekey-directory/tsconfig.app.json', {
-        ...common,
-        PARLEY_INSTANCE_ID: 'bench-prekeys-1',
-        PREKEY_DB_POOL_SIZE: '20',
-      }),
+      startService(
+        'prekey-directory',
+        'apps/prekey-directory/src/main.ts',
+        'apps/prekey-directory/tsconfig.app.json',
+        {
+          ...common,
+          PARLEY_INSTANCE_ID: 'bench-prekeys-1',
+          PREKEY_DB_POOL_SIZE: '20',
+        },
+      ),
     );
     children.push(
       startService('gateway', 'apps/gateway/src/main.ts', 'apps/gateway/tsconfig.app.json', {
@@ -134,12 +151,14 @@ async function main(): Promise<void> {
                     ? '/v1/users/nobody/bundles'
                     : args.probe === 'auth'
                       ? '/v1/users/nobody/devices/1/prekey-stock'
-                    : `/v1/users/${targets[requestIndex++ % targets.length]!}/bundles`,
+                      : `/v1/users/${targets[requestIndex++ % targets.length] ?? ''}/bundles`,
             }),
           },
         ],
         setupClient: (client) => {
-          client.setHeaders({ authorization: `Bearer ${tokens[clientIndex++ % tokens.length]!}` });
+          client.setHeaders({
+            authorization: `Bearer ${tokens[clientIndex++ % tokens.length] ?? ''}`,
+          });
         },
       });
     await run(2); // warm-up: JIT, connection pools
@@ -154,7 +173,8 @@ async function main(): Promise<void> {
         `  errors       ${result.errors}, timeouts ${result.timeouts}, non-2xx ${non2xx}`,
       ].join('\n'),
     );
-    if ((non2xx > 0 && args.probe !== 'unknown' && args.probe !== 'auth') || result.errors > 0) process.exitCode = 1;
+    if ((non2xx > 0 && args.probe !== 'unknown' && args.probe !== 'auth') || result.errors > 0)
+      process.exitCode = 1;
   } finally {
     await Promise.all(children.map(stop));
     await db.drop();

@@ -5,7 +5,12 @@
  */
 import { createPrivateKey, sign } from 'node:crypto';
 import { bytesToBase64 } from '@parley/contracts';
-import type { IdentityKeyPair, OneTimePreKeyPair, RandomSource, SignedPreKeyPair } from '@parley/protocol';
+import type {
+  IdentityKeyPair,
+  OneTimePreKeyPair,
+  RandomSource,
+  SignedPreKeyPair,
+} from '@parley/protocol';
 import {
   generateIdentityKeyPair,
   generateOneTimePreKeys,
@@ -14,7 +19,7 @@ import {
   publicSignedPreKey,
   secureRandom,
 } from '@parley/protocol';
-import { loginMessage, registrationMessage } from '../../src/app/auth/auth-messages';
+import { loginMessage, registrationMessage } from '@parley/contracts';
 import { http } from './harness';
 
 const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
@@ -50,7 +55,11 @@ export class TestDevice {
   }
 
   /** The registration body for `nonce`, signed (or with `forge`, signed by another key). */
-  registrationBody(nonce: Uint8Array, oneTimePreKeys: OneTimePreKeyPair[] = [], signer = this.identity) {
+  registrationBody(
+    nonce: Uint8Array,
+    oneTimePreKeys: OneTimePreKeyPair[] = [],
+    signer = this.identity,
+  ) {
     const payload = {
       userId: this.userId,
       deviceId: this.deviceId,
@@ -86,7 +95,9 @@ export class TestDevice {
       userId: this.userId,
       deviceId: this.deviceId,
       nonce: bytesToBase64(nonce),
-      signature: bytesToBase64(ed25519Sign(signer, loginMessage(nonce, this.userId, this.deviceId))),
+      signature: bytesToBase64(
+        ed25519Sign(signer, loginMessage(nonce, this.userId, this.deviceId)),
+      ),
     };
   }
 
@@ -112,7 +123,9 @@ export class TestDevice {
   /** Challenge + signed login; keeps the token. */
   async login(base: string): Promise<string> {
     const nonce = await this.challenge(base);
-    const res = await http<{ token: string }>(base, 'POST', '/v1/auth/token', { body: this.loginBody(nonce) });
+    const res = await http<{ token: string }>(base, 'POST', '/v1/auth/token', {
+      body: this.loginBody(nonce),
+    });
     if (res.status !== 200) throw new Error(`login: ${res.status} ${JSON.stringify(res.body)}`);
     this.token = res.body.token;
     return res.body.token;

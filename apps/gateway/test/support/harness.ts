@@ -8,7 +8,11 @@ import type { RunningService } from '@parley/server-kit';
 import type { TestDatabase } from '@parley/testing';
 import { createTestDatabase, testNatsUrl, uniqueSubjectPrefix } from '@parley/testing';
 import { initProtocol } from '@parley/protocol';
+// The acceptance tests boot the real prekey directory in this process (its own module,
+// database and the shared namespace); only tests reach into another app.
+// eslint-disable-next-line @nx/enforce-module-boundaries
 import { PrekeyDirectoryEnvSchema } from '../../../prekey-directory/src/app/prekey-directory.config';
+// eslint-disable-next-line @nx/enforce-module-boundaries
 import { startPrekeyDirectory } from '../../../prekey-directory/src/app/start-prekey-directory';
 import type { GatewayConfig } from '../../src/gateway.config';
 import { GatewayEnvSchema } from '../../src/gateway.config';
@@ -26,7 +30,10 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-export async function startStack(label: string, gatewayEnv: Record<string, string> = {}): Promise<Stack> {
+export async function startStack(
+  label: string,
+  gatewayEnv: Record<string, string> = {},
+): Promise<Stack> {
   await initProtocol();
   const namespace = uniqueSubjectPrefix(label);
   const [gatewayDb, directoryDb] = await Promise.all([
@@ -78,11 +85,17 @@ export interface HttpResult<T = unknown> {
 }
 
 /** JSON over fetch; `rawBody` sends bytes as they are (malformed JSON tests). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON bodies the tests inspect
 export async function http<T = any>(
   base: string,
   method: string,
   path: string,
-  options: { body?: unknown; rawBody?: string; token?: string; headers?: Record<string, string> } = {},
+  options: {
+    body?: unknown;
+    rawBody?: string;
+    token?: string;
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<HttpResult<T>> {
   const headers: Record<string, string> = { ...options.headers };
   let body: string | undefined;
@@ -90,7 +103,11 @@ export async function http<T = any>(
   else if (options.body !== undefined) body = JSON.stringify(options.body);
   if (body !== undefined && !headers['content-type']) headers['content-type'] = 'application/json';
   if (options.token) headers['authorization'] = `Bearer ${options.token}`;
-  const res = await fetch(`${base}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers,
+    ...(body === undefined ? {} : { body }),
+  });
   const text = await res.text();
   let parsed: unknown = text;
   try {

@@ -8,7 +8,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { DeviceAddress, ReplyOf, RequestOf } from '@parley/contracts';
 import { Rpc, UnauthenticatedError } from '@parley/contracts';
 import { DeviceDirectoryClient } from '../devices/device-directory.client';
-import { loginMessage, registrationMessage } from './auth-messages';
+import { loginMessage, registrationMessage } from '@parley/contracts';
 import { ChallengeStore } from './challenge.store';
 import type { IssuedChallenge } from './challenge.store';
 import { verifyEd25519 } from './ed25519';
@@ -25,7 +25,9 @@ export type SignedRegistration = RequestOf<typeof Rpc.prekeys.registerDevice> & 
   readonly signature: Uint8Array;
 };
 
-export type Registered = ReplyOf<typeof Rpc.prekeys.registerDevice> & { readonly token: IssuedToken };
+export type Registered = ReplyOf<typeof Rpc.prekeys.registerDevice> & {
+  readonly token: IssuedToken;
+};
 
 // One message for every refusal: a caller learns nothing about which check failed.
 const REFUSED = 'challenge answer refused';

@@ -9,7 +9,7 @@ import { PARLEY_CONFIG, PARLEY_LOGGER } from '@parley/server-kit';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../../gateway.config';
 import { GatewayDatabase } from '../database/gateway.database';
-import { AUTH_NONCE_BYTES } from './auth-messages';
+import { AUTH_NONCE_BYTES } from '@parley/contracts';
 
 const SWEEP_INTERVAL_MS = 60_000;
 
@@ -38,9 +38,19 @@ export class ChallengeStore implements OnModuleInit, OnModuleDestroy {
   }
 
   /** True once for a live nonce issued to this device; false for anything else. */
-  async consume(nonce: Uint8Array, userId: string, deviceId: number, now = new Date()): Promise<boolean> {
+  async consume(
+    nonce: Uint8Array,
+    userId: string,
+    deviceId: number,
+    now = new Date(),
+  ): Promise<boolean> {
     const { count } = await this.db.client.authChallenge.deleteMany({
-      where: { nonce: Uint8Array.from(nonce), userId, deviceId: BigInt(deviceId), expiresAt: { gt: now } },
+      where: {
+        nonce: Uint8Array.from(nonce),
+        userId,
+        deviceId: BigInt(deviceId),
+        expiresAt: { gt: now },
+      },
     });
     return count === 1;
   }
@@ -54,15 +64,18 @@ export class ChallengeStore implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleInit(): void {
+    // A hybrid app runs init hooks for its HTTP and its NATS side: start one timer only.
+    if (this.sweeper) return;
     this.sweeper = setInterval(() => {
-      this.sweep().catch((error: unknown) =>
-        this.logger.warn({ err: { type: (error as Error).name } }, 'challenge sweep failed'),
-      );
+      this.sweep().catch((error: unknown) => {
+        this.logger.warn({ err: { type: (error as Error).name } }, 'challenge sweep failed');
+      });
     }, SWEEP_INTERVAL_MS);
     this.sweeper.unref();
   }
 
   onModuleDestroy(): void {
     clearInterval(this.sweeper);
+    this.sweeper = undefined;
   }
 }

@@ -8,7 +8,8 @@ import { DeviceIdParamSchema, UserIdParamSchema } from '../http/http.schemas';
 import { openApiSchema } from '../http/zod-body';
 
 const UserIdParam = () => Param('userId', new ZodValidationPipe(UserIdParamSchema, 'userId'));
-const DeviceIdParam = () => Param('deviceId', new ZodValidationPipe(DeviceIdParamSchema, 'deviceId'));
+const DeviceIdParam = () =>
+  Param('deviceId', new ZodValidationPipe(DeviceIdParamSchema, 'deviceId'));
 
 @ApiTags('bundles')
 @ApiBearerAuth()

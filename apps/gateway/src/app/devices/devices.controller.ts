@@ -33,7 +33,8 @@ import {
 import { ApiZodBody, openApiSchema, ZodBody } from '../http/zod-body';
 
 const UserIdParam = () => Param('userId', new ZodValidationPipe(UserIdParamSchema, 'userId'));
-const DeviceIdParam = () => Param('deviceId', new ZodValidationPipe(DeviceIdParamSchema, 'deviceId'));
+const DeviceIdParam = () =>
+  Param('deviceId', new ZodValidationPipe(DeviceIdParamSchema, 'deviceId'));
 
 @ApiTags('devices')
 @Controller('v1')

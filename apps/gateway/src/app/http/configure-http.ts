@@ -10,11 +10,20 @@ import type { Logger } from 'pino';
 import type { GatewayConfig } from '../../gateway.config';
 import { toHttpError } from './http-error';
 
-export function configureHttp(app: NestFastifyApplication, config: GatewayConfig, logger: Logger): void {
+export function configureHttp(
+  app: NestFastifyApplication,
+  config: GatewayConfig,
+  logger: Logger,
+): void {
   const fastify = app.getHttpAdapter().getInstance();
   fastify.setErrorHandler((error: FastifyError, _req: FastifyRequest, reply: FastifyReply) => {
-    const { status, body } = toHttpError(error, config.GATEWAY_BODY_LIMIT_BYTES, config.GATEWAY_RATE_WINDOW_MS);
-    if (status >= 500) logger.error({ err: { type: error.name, code: error.code } }, 'request failed');
+    const { status, body } = toHttpError(
+      error,
+      config.GATEWAY_BODY_LIMIT_BYTES,
+      config.GATEWAY_RATE_WINDOW_MS,
+    );
+    if (status >= 500)
+      logger.error({ err: { type: error.name, code: error.code } }, 'request failed');
     void reply.status(status).send(body);
   });
 

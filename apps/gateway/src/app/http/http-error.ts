@@ -47,7 +47,11 @@ function isFastifyError(e: unknown): e is FastifyLikeError {
   );
 }
 
-export function toHttpError(exception: unknown, bodyLimit: number, retryAfterMs: number): HttpError {
+export function toHttpError(
+  exception: unknown,
+  bodyLimit: number,
+  retryAfterMs: number,
+): HttpError {
   if (isParleyError(exception)) {
     return { status: httpStatusOf(exception.code), body: exception.toJSON() };
   }
@@ -65,7 +69,10 @@ export function toHttpError(exception: unknown, bodyLimit: number, retryAfterMs:
     if (exception.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
       return {
         status: 415,
-        body: { code: 'VALIDATION_FAILED', message: 'unsupported content type: send application/json' },
+        body: {
+          code: 'VALIDATION_FAILED',
+          message: 'unsupported content type: send application/json',
+        },
       };
     }
     if (status >= 400 && status < 500) {

@@ -22,7 +22,10 @@ export class HttpExceptionFilter implements ExceptionFilter {
       this.config.GATEWAY_RATE_WINDOW_MS,
     );
     if (status >= 500) {
-      this.logger.error({ err: { type: (exception as Error | undefined)?.name }, code: body.code }, 'request failed');
+      this.logger.error(
+        { err: { type: (exception as Error | undefined)?.name }, code: body.code },
+        'request failed',
+      );
     }
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     void reply.status(status).send(body);

@@ -3,6 +3,7 @@
  * base64 codec, batch limits), so the edge refuses exactly what the services would.
  */
 import {
+  AUTH_NONCE_BYTES,
   DeviceAddressSchema,
   DeviceIdSchema,
   fixedBytes,
@@ -15,7 +16,6 @@ import {
   UserIdSchema,
 } from '@parley/contracts';
 import { z } from 'zod';
-import { AUTH_NONCE_BYTES } from '../auth/auth-messages';
 
 const NonceSchema = fixedBytes(AUTH_NONCE_BYTES);
 

@@ -21,5 +21,7 @@ export function ZodBody(schema: z.ZodType): ParameterDecorator {
 
 /** Documents a body schema on a route. */
 export function ApiZodBody(schema: z.ZodType, description?: string): MethodDecorator {
-  return applyDecorators(ApiBody({ schema: openApiSchema(schema), ...(description ? { description } : {}) }));
+  return applyDecorators(
+    ApiBody({ schema: openApiSchema(schema), ...(description ? { description } : {}) }),
+  );
 }

@@ -50,12 +50,15 @@ export class LiveSocketServer implements OnApplicationBootstrap, OnModuleDestroy
   ) {}
 
   onApplicationBootstrap(): void {
+    // A hybrid app runs the hook for its HTTP side and again for its NATS side.
+    if (this.httpServer) return;
     this.httpServer = this.adapterHost.httpAdapter.getHttpServer() as HttpServer;
     this.httpServer.on('upgrade', this.onUpgrade);
   }
 
   onModuleDestroy(): void {
     this.httpServer?.off('upgrade', this.onUpgrade);
+    this.httpServer = undefined;
     this.registry.closeAll(CLOSE_GOING_AWAY, 'gateway shutting down');
     for (const client of this.wss.clients) client.terminate();
     this.wss.close();
@@ -67,7 +70,8 @@ export class LiveSocketServer implements OnApplicationBootstrap, OnModuleDestroy
       refuse(socket, 404, 'Not Found');
       return;
     }
-    const token = bearerToken(req.headers.authorization) ?? url.searchParams.get('token') ?? undefined;
+    const token =
+      bearerToken(req.headers.authorization) ?? url.searchParams.get('token') ?? undefined;
     let device: DeviceAddress | undefined;
     if (token !== undefined) {
       try {
@@ -93,7 +97,9 @@ export class LiveSocketServer implements OnApplicationBootstrap, OnModuleDestroy
     const timer = setTimeout(() => {
       ws.close(CLOSE_UNAUTHENTICATED, 'authentication timeout');
     }, this.config.GATEWAY_WS_AUTH_TIMEOUT_MS);
-    ws.once('close', () => clearTimeout(timer));
+    ws.once('close', () => {
+      clearTimeout(timer);
+    });
     ws.once('message', (data: RawData, isBinary: boolean) => {
       clearTimeout(timer);
       void this.authFromFrame(ws, data, isBinary);
@@ -130,13 +136,16 @@ export class LiveSocketServer implements OnApplicationBootstrap, OnModuleDestroy
         send(ws, { type: 'error', code: 'VALIDATION_FAILED', message: 'unreadable frame' });
         return;
       }
-      if (frame.type === 'ping') send(ws, frame.id === undefined ? { type: 'pong' } : { type: 'pong', id: frame.id });
+      if (frame.type === 'ping')
+        send(ws, frame.id === undefined ? { type: 'pong' } : { type: 'pong', id: frame.id });
       else send(ws, { type: 'error', code: 'VALIDATION_FAILED', message: 'already authenticated' });
     });
     ws.on('close', () => {
       if (this.registry.remove(device, ws)) this.publishPresence(device, 'offline');
     });
-    ws.on('error', () => ws.close(CLOSE_POLICY));
+    ws.on('error', () => {
+      ws.close(CLOSE_POLICY);
+    });
     send(ws, { type: 'ready', userId: device.userId, deviceId: device.deviceId });
   }
 

@@ -12,7 +12,8 @@ import type { AuthenticatedRequest } from '../auth/device-auth.guard';
 export class DeviceThrottlerGuard extends ThrottlerGuard {
   protected override getTracker(req: Record<string, unknown>): Promise<string> {
     const request = req as unknown as AuthenticatedRequest;
-    if (request.device) return Promise.resolve(`device:${request.device.userId}:${request.device.deviceId}`);
+    if (request.device)
+      return Promise.resolve(`device:${request.device.userId}:${request.device.deviceId}`);
     const body = request.body as { userId?: unknown; deviceId?: unknown } | undefined;
     const userId = UserIdSchema.safeParse(body?.userId);
     const deviceId = DeviceIdSchema.safeParse(body?.deviceId);

@@ -3,9 +3,9 @@
  * starts with its own context string, so a login signature can never be replayed as a
  * registration, a signed prekey or any other Parley signature; every variable-length
  * field is length-prefixed and integers are big-endian, so one message has one reading.
- * Clients build the same bytes (the SDK will import this file's twin from contracts).
+ * The gateway checks these bytes and clients (the SDK) sign them: one definition for both.
  */
-import type { OneTimePreKey, SignedPreKey } from '@parley/contracts';
+import type { OneTimePreKey, SignedPreKey } from '../primitives/keys';
 
 export const AUTH_NONCE_BYTES = 32;
 const LOGIN_CONTEXT = 'ParleyAuth/v1';
