@@ -112,6 +112,27 @@ describe('register, authenticate, upload, fetch', () => {
     expect(await directoryDeviceCount(mallory.userId)).toBe(0);
   });
 
+  it('refuses to register a taken device under another identity key (409), allows the same key again', async () => {
+    const owner = new TestDevice(newUser(), 1);
+    await owner.register(stack.url, 1);
+    const squatter = new TestDevice(owner.userId, 1);
+    const nonce = await squatter.challenge(stack.url);
+    const taken = await http(stack.url, 'POST', '/v1/devices', {
+      body: squatter.registrationBody(nonce),
+    });
+    expect(taken.status).toBe(409);
+    expect(taken.body.code).toBe('CONFLICT');
+    // Registering again with its own key is idempotent and yields a fresh token.
+    const again = await owner.register(stack.url);
+    expect(again.status).toBe(201);
+    const bundle = await http(stack.url, 'GET', `/v1/users/${owner.userId}/bundles`, {
+      token: owner.token!,
+    });
+    expect(Buffer.from(bundle.body.bundles[0].identityKey, 'base64')).toEqual(
+      Buffer.from(owner.identity.publicKey),
+    );
+  });
+
   it('refuses a login signed by another key, and a replayed nonce', async () => {
     const carol = new TestDevice(newUser(), 2);
     await carol.register(stack.url);
