@@ -285,6 +285,31 @@ describe('message delivery over NATS', () => {
     }
   });
 
+  it('counts a gateway that could not write to the socket as offline (event published)', async () => {
+    const alice = { userId: userId('alice'), deviceId: 1 };
+    const kate = { userId: userId('kate'), deviceId: 1 };
+    let offered = 0;
+    const sub = serveRpc(
+      h.nc,
+      liveDeliveryRpc(kate.userId, kate.deviceId),
+      () => {
+        offered++;
+        return Promise.resolve({ delivered: false });
+      },
+      { namespace: h.namespace, logger: pino({ level: 'silent' }) },
+    );
+    await h.nc.flush();
+    try {
+      await h.call(D.sendPairwise, pairwise(alice, [kate]));
+      const events = await waitForOfflineEvents(kate, 1);
+      expect(offered).toBe(1);
+      expect(events).toHaveLength(1);
+      expect((await h.call(D.fetchMailbox, { device: kate })).messages).toHaveLength(1);
+    } finally {
+      sub.unsubscribe();
+    }
+  });
+
   it('refuses oversized envelopes and too many envelopes with VALIDATION_FAILED, storing nothing', async () => {
     const alice = { userId: userId('alice'), deviceId: 1 };
     const ivan = { userId: userId('ivan'), deviceId: 1 };
