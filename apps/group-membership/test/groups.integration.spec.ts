@@ -356,6 +356,18 @@ describe('group-membership over NATS', () => {
       (await failure(h.call(G.create, { ...base, change: new Uint8Array([1, 2, 3]) }))).code,
     ).toBe('VALIDATION_FAILED');
     expect(await h.rows(groupId)).toEqual({ groups: 0, changes: 0, members: 0, devices: 0 });
+    // The protocol allows device id 0; the contracts and tables do not.
+    const zero = makeDevice(userId('zero'), 0);
+    const zeroGroup = createGroup(zero.identity, zero.member, [], deterministicRandom('z'), 1);
+    const zeroRefused = await failure(
+      h.call(G.create, {
+        groupId: groupIdHex(zeroGroup.state.groupId),
+        actor: { userId: zero.member.userId, deviceId: 1 },
+        members: [zero.member.userId],
+        change: zeroGroup.change,
+      }),
+    );
+    expect(zeroRefused.code).toBe('VALIDATION_FAILED');
 
     await h.call(G.create, base);
     // An add change sent as a removal is refused.

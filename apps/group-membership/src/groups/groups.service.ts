@@ -20,6 +20,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DeviceAddress, ReplyOf, RequestOf, Rpc } from '@parley/contracts';
 import {
+  DeviceIdSchema,
   EpochConflictError,
   ForbiddenError,
   MAX_CHAIN_PAGE,
@@ -62,12 +63,12 @@ export class GroupsService {
     if (req.groupId !== groupId) {
       throw invalid('groupId', 'must be the lowercase hex SHA-256 of the genesis change');
     }
+    checkUserIds('members', req.members, state.members());
     // At epoch 0 the creator is the only admin.
     const creator = state.admins()[0];
     if (!creator || !isDevice(creator, req.actor)) {
       throw new ForbiddenError('the actor is not the device that signed the genesis change');
     }
-    checkUserIds('members', req.members, state.members());
 
     const landed = await this.repo.transaction(async (tx): Promise<Landed> => {
       const head = { epoch: 0, headHash: state.headHash };
@@ -247,8 +248,15 @@ function invalid(path: string, message: string): ValidationFailedError {
   return new ValidationFailedError([{ path, message }], `invalid request: ${path}: ${message}`);
 }
 
-/** `userIds` must name exactly the users of `devices`. */
+/**
+ * `userIds` must name exactly the users of `devices`. As `userIds` passed the contract's id
+ * rules, so do the signed change's user ids; device ids are checked here (the protocol
+ * allows 0, the contracts and tables do not).
+ */
 function checkUserIds(path: string, userIds: readonly string[], devices: readonly DeviceRow[]) {
+  if (!devices.every((d) => DeviceIdSchema.safeParse(d.deviceId).success)) {
+    throw invalid('change', 'device ids must be 1..2^32-1');
+  }
   const expected = new Set(devices.map((d) => d.userId));
   if (userIds.length !== expected.size || !userIds.every((u) => expected.has(u))) {
     throw invalid(path, 'must list exactly the users the signed change names');
