@@ -3,8 +3,14 @@
  * The gateway's HTTP API end to end: real gateway, real prekey directory, real PostgreSQL
  * and NATS, real keys from libs/protocol.
  */
-import { base64ToBytes } from '@parley/contracts';
-import { verifyPreKeyBundle } from '@parley/protocol';
+import { base64ToBytes, bytesToBase64 } from '@parley/contracts';
+import {
+  generateSignedPreKey,
+  publicSignedPreKey,
+  secureRandom,
+  verifyPreKeyBundle,
+} from '@parley/protocol';
+import { Client } from 'pg';
 import type { Stack } from './support/harness';
 import { http, startStack } from './support/harness';
 import { TestDevice } from './support/device';
@@ -21,7 +27,6 @@ afterAll(async () => {
 });
 
 async function directoryDeviceCount(userId: string): Promise<number> {
-  const { Client } = await import('pg');
   const client = new Client({ connectionString: stack.directoryDb.url });
   await client.connect();
   try {
@@ -153,9 +158,6 @@ describe('register, authenticate, upload, fetch', () => {
   });
 
   it('rotates the own signed prekey; refuses a bad signature (400) and another device (403)', async () => {
-    const { bytesToBase64 } = await import('@parley/contracts');
-    const { generateSignedPreKey, publicSignedPreKey, secureRandom } =
-      await import('@parley/protocol');
     const hana = new TestDevice(newUser(), 1);
     const ivan = new TestDevice(newUser(), 1);
     await hana.register(stack.url, 1);
@@ -237,7 +239,6 @@ describe('register, authenticate, upload, fetch', () => {
     expect((await http(stack.url, 'GET', path, { token: 'A'.repeat(43) })).status).toBe(401);
     expect((await http(stack.url, 'GET', path, { token: 'not a token' })).status).toBe(401);
 
-    const { Client } = await import('pg');
     const client = new Client({ connectionString: stack.gatewayDb.url });
     await client.connect();
     try {
