@@ -56,7 +56,12 @@ async function calibrate(runner: Runner, warmupMs: number, clock: Clock): Promis
 }
 
 /** Runs whole batches for at least `ms`; returns ops per second. */
-async function round(runner: Runner, batch: number, ms: number, clock: Clock): Promise<{ ops: number; rate: number }> {
+async function round(
+  runner: Runner,
+  batch: number,
+  ms: number,
+  clock: Clock,
+): Promise<{ ops: number; rate: number }> {
   let ops = 0;
   const t0 = clock();
   let elapsed = 0;
@@ -207,7 +212,10 @@ function verdict(r: ResultRow): string {
 }
 
 /** Per-round Parley/libsignal ratios (rounds ran back to back, so they share the load). */
-export function pairedSpread(parley: readonly number[], libsignal: readonly number[]): [number, number] | undefined {
+export function pairedSpread(
+  parley: readonly number[],
+  libsignal: readonly number[],
+): [number, number] | undefined {
   const ratios = parley.flatMap((p, i) => {
     const l = libsignal[i];
     return l ? [p / l] : [];
@@ -217,7 +225,16 @@ export function pairedSpread(parley: readonly number[], libsignal: readonly numb
 
 /** A fixed-width table: workload, members, parley, libsignal, ratio (and its spread), target. */
 export function formatTable(rows: readonly ResultRow[]): string {
-  const header = ['workload', 'members', 'op', 'parley ops/s', 'libsignal ops/s', 'ratio', 'per-round', 'target'];
+  const header = [
+    'workload',
+    'members',
+    'op',
+    'parley ops/s',
+    'libsignal ops/s',
+    'ratio',
+    'per-round',
+    'target',
+  ];
   const body = rows.map((r) => [
     r.workload,
     r.members === undefined ? '' : String(r.members),

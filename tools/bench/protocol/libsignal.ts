@@ -74,7 +74,9 @@ function storeClasses(ls: LS) {
       return Promise.resolve(this.live.get(key(name)) ?? null);
     }
     getExistingSessions(addresses: Address[]): Promise<SessionRecord[]> {
-      return Promise.resolve(addresses.map((a) => found(this.live.get(key(a)), `session ${key(a)}`)));
+      return Promise.resolve(
+        addresses.map((a) => found(this.live.get(key(a)), `session ${key(a)}`)),
+      );
     }
     clear(): void {
       this.live.clear();
@@ -100,7 +102,9 @@ function storeClasses(ls: LS) {
       const before = this.known.get(key(name));
       this.known.set(key(name), k);
       return Promise.resolve(
-        before && !before.equals(k) ? ls.IdentityChange.ReplacedExisting : ls.IdentityChange.NewOrUnchanged,
+        before && !before.equals(k)
+          ? ls.IdentityChange.ReplacedExisting
+          : ls.IdentityChange.NewOrUnchanged,
       );
     }
     isTrustedIdentity(name: Address, k: PublicKey): Promise<boolean> {
@@ -186,35 +190,73 @@ export async function libsignalBench(payload: Uint8Array<ArrayBuffer>): Promise<
     preKeys.map.set(1, ls.PreKeyRecord.new(1, pre.getPublicKey(), pre));
     const spk = ls.PrivateKey.generate();
     const spkSig = identity.privateKey.sign(spk.getPublicKey().serialize());
-    signedPreKeys.map.set(1, ls.SignedPreKeyRecord.new(1, Date.now(), spk.getPublicKey(), spk, spkSig));
+    signedPreKeys.map.set(
+      1,
+      ls.SignedPreKeyRecord.new(1, Date.now(), spk.getPublicKey(), spk, spkSig),
+    );
     const kem = ls.KEMKeyPair.generate();
     const kemSig = identity.privateKey.sign(kem.getPublicKey().serialize());
     kyberPreKeys.map.set(1, ls.KyberPreKeyRecord.new(1, Date.now(), kem, kemSig));
     const bundle = ls.PreKeyBundle.new(
-      registrationId, 1, 1, pre.getPublicKey(), 1, spk.getPublicKey(), spkSig,
-      identity.publicKey, 1, kem.getPublicKey(), kemSig,
+      registrationId,
+      1,
+      1,
+      pre.getPublicKey(),
+      1,
+      spk.getPublicKey(),
+      spkSig,
+      identity.publicKey,
+      1,
+      kem.getPublicKey(),
+      kemSig,
     );
     return {
       address,
       identity,
       bundle,
       sessions: new S.Sessions(),
-      stores: { identity: new S.Identities(identity, registrationId), preKeys, signedPreKeys, kyberPreKeys },
+      stores: {
+        identity: new S.Identities(identity, registrationId),
+        preKeys,
+        signedPreKeys,
+        kyberPreKeys,
+      },
     };
   }
 
-  const encrypt = (from: Device, to: Device, plaintext: Uint8Array<ArrayBuffer>): Promise<CiphertextMessage> =>
+  const encrypt = (
+    from: Device,
+    to: Device,
+    plaintext: Uint8Array<ArrayBuffer>,
+  ): Promise<CiphertextMessage> =>
     ls.signalEncrypt(plaintext, to.address, from.address, from.sessions, from.stores.identity);
 
   /** Decrypts wire bytes of the given type, as a receiver would. */
-  async function decrypt(to: Device, from: Device, type: number, bytes: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
+  async function decrypt(
+    to: Device,
+    from: Device,
+    type: number,
+    bytes: Uint8Array<ArrayBuffer>,
+  ): Promise<Uint8Array> {
     if (type === PREKEY) {
       return ls.signalDecryptPreKey(
-        ls.PreKeySignalMessage.deserialize(bytes), from.address, to.address, to.sessions,
-        to.stores.identity, to.stores.preKeys, to.stores.signedPreKeys, to.stores.kyberPreKeys,
+        ls.PreKeySignalMessage.deserialize(bytes),
+        from.address,
+        to.address,
+        to.sessions,
+        to.stores.identity,
+        to.stores.preKeys,
+        to.stores.signedPreKeys,
+        to.stores.kyberPreKeys,
       );
     }
-    return ls.signalDecrypt(ls.SignalMessage.deserialize(bytes), from.address, to.address, to.sessions, to.stores.identity);
+    return ls.signalDecrypt(
+      ls.SignalMessage.deserialize(bytes),
+      from.address,
+      to.address,
+      to.sessions,
+      to.stores.identity,
+    );
   }
 
   async function message(from: Device, to: Device): Promise<void> {
@@ -226,7 +268,13 @@ export async function libsignalBench(payload: Uint8Array<ArrayBuffer>): Promise<
   async function establish(alice: Device, bob: Device): Promise<void> {
     alice.sessions.clear();
     bob.sessions.clear();
-    await ls.processPreKeyBundle(bob.bundle, bob.address, alice.address, alice.sessions, alice.stores.identity);
+    await ls.processPreKeyBundle(
+      bob.bundle,
+      bob.address,
+      alice.address,
+      alice.sessions,
+      alice.stores.identity,
+    );
     await message(alice, bob);
     await message(bob, alice);
   }
@@ -245,7 +293,13 @@ export async function libsignalBench(payload: Uint8Array<ArrayBuffer>): Promise<
     const members: Device[] = [];
     for (let i = 0; i < n; i++) {
       const m = makeDevice(`member-${String(i).padStart(4, '0')}`);
-      await ls.processPreKeyBundle(m.bundle, m.address, sender.address, sender.sessions, sender.stores.identity);
+      await ls.processPreKeyBundle(
+        m.bundle,
+        m.address,
+        sender.address,
+        sender.sessions,
+        sender.stores.identity,
+      );
       await message(sender, m);
       await message(m, sender);
       members.push(m);
@@ -263,7 +317,11 @@ export async function libsignalBench(payload: Uint8Array<ArrayBuffer>): Promise<
     const receivers: InstanceType<typeof S.SenderKeys>[] = [];
     for (let i = 0; i < members; i++) {
       const store = new S.SenderKeys();
-      await ls.processSenderKeyDistributionMessage(sender, ls.SenderKeyDistributionMessage.deserialize(wire), store);
+      await ls.processSenderKeyDistributionMessage(
+        sender,
+        ls.SenderKeyDistributionMessage.deserialize(wire),
+        store,
+      );
       receivers.push(store);
     }
     return { sender, distributionId, own, receivers };
@@ -275,7 +333,11 @@ export async function libsignalBench(payload: Uint8Array<ArrayBuffer>): Promise<
     setup(): Runner {
       const alice = makeDevice('alice');
       const bob = makeDevice('bob');
-      return { run: async (n) => { for (let i = 0; i < n; i++) await establish(alice, bob); } };
+      return {
+        run: async (n) => {
+          for (let i = 0; i < n; i++) await establish(alice, bob);
+        },
+      };
     },
 
     async oneWay(): Promise<Runner> {
@@ -284,7 +346,8 @@ export async function libsignalBench(payload: Uint8Array<ArrayBuffer>): Promise<
         run: async (n) => {
           const sent: CiphertextMessage[] = [];
           for (let i = 0; i < n; i++) sent.push(await encrypt(alice, bob, payload));
-          for (const m of sent) assertSame(await decrypt(bob, alice, m.type(), m.serialize()), payload);
+          for (const m of sent)
+            assertSame(await decrypt(bob, alice, m.type(), m.serialize()), payload);
         },
       };
     },
@@ -343,7 +406,8 @@ export async function libsignalBench(payload: Uint8Array<ArrayBuffer>): Promise<
             // The wire bytes, as Parley's encrypt returns them.
             const bytes = m.serialize();
             if (!withDecrypts) continue;
-            for (const r of g.receivers) assertSame(await ls.groupDecrypt(g.sender, r, bytes), payload);
+            for (const r of g.receivers)
+              assertSame(await ls.groupDecrypt(g.sender, r, bytes), payload);
           }
         },
       };

@@ -13,7 +13,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ResultRow } from './harness';
-import { cpuClock, formatTable, jsonLine, measureInterleaved, pairedSpread, parseArgs, ratio, wallClock } from './harness';
+import {
+  cpuClock,
+  formatTable,
+  jsonLine,
+  measureInterleaved,
+  pairedSpread,
+  parseArgs,
+  ratio,
+  wallClock,
+} from './harness';
 import { libsignalBench } from './libsignal';
 import { parleyBench } from './parley';
 import type { LibraryBench } from './workloads';

@@ -146,9 +146,21 @@ function groupMembers(n: number, payload: Uint8Array): GroupFixture {
 /** A verified membership state: the sender (sole admin) plus `members`, built in chunks. */
 function buildGroup(fx: GroupFixture, n: number): GroupMembershipState {
   const members = fx.memberDevices.slice(0, n);
-  let state = createGroup(fx.sender.identity, fx.sender.device, members.slice(0, GROUP_CHUNK - 1), random, 0).state;
+  let state = createGroup(
+    fx.sender.identity,
+    fx.sender.device,
+    members.slice(0, GROUP_CHUNK - 1),
+    random,
+    0,
+  ).state;
   for (let i = GROUP_CHUNK - 1; i < members.length; i += GROUP_CHUNK) {
-    state = buildMembershipChange(state, fx.sender.identity, 'add', members.slice(i, i + GROUP_CHUNK), 0).state;
+    state = buildMembershipChange(
+      state,
+      fx.sender.identity,
+      'add',
+      members.slice(i, i + GROUP_CHUNK),
+      0,
+    ).state;
   }
   return state;
 }
@@ -159,12 +171,18 @@ function senderKeyGroup(members: number) {
   const distribution = createSenderKeyDistribution(own);
   const receivers: { state: SenderKeyState; stored: Uint8Array }[] = [];
   for (let i = 0; i < members; i++) {
-    receivers.push({ state: processSenderKeyDistribution(undefined, groupId, distribution, 0), stored: new Uint8Array(0) });
+    receivers.push({
+      state: processSenderKeyDistribution(undefined, groupId, distribution, 0),
+      stored: new Uint8Array(0),
+    });
   }
   return { own, receivers, ownStored: serializeSenderKeyState(own) };
 }
 
-export async function parleyBench(payload: Uint8Array, randomSource: 'sodium' | 'node' = 'sodium'): Promise<LibraryBench> {
+export async function parleyBench(
+  payload: Uint8Array,
+  randomSource: 'sodium' | 'node' = 'sodium',
+): Promise<LibraryBench> {
   await initProtocol();
   random = randomSource === 'node' ? nodeRandom : secureRandom;
   groupFixture = undefined;
@@ -174,7 +192,11 @@ export async function parleyBench(payload: Uint8Array, randomSource: 'sodium' | 
     setup(): Runner {
       const alice = new Party(makeDevice());
       const bob = new Party(makeDevice());
-      return { run: (n) => { for (let i = 0; i < n; i++) establish(alice, bob, payload); } };
+      return {
+        run: (n) => {
+          for (let i = 0; i < n; i++) establish(alice, bob, payload);
+        },
+      };
     },
 
     oneWay(): Runner {

@@ -34,7 +34,9 @@ async function main(): Promise<void> {
     const per = [...counts]
       .sort((a, b) => b[1] - a[1])
       .map(([n, c]) => `${n.replace(/^crypto_/, '')} ${(c / OPS).toFixed(c % OPS ? 2 : 0)}`);
-    process.stdout.write(`${spec.workload}${spec.members ? `/${spec.members}` : ''}: ${per.join(', ')}\n`);
+    process.stdout.write(
+      `${spec.workload}${spec.members ? `/${spec.members}` : ''}: ${per.join(', ')}\n`,
+    );
   }
 }
 

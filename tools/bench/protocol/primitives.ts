@@ -27,16 +27,28 @@ async function main(): Promise<void> {
   const timing = { warmupMs: 200, measureMs: 600, rounds: 3 };
   const rows: [string, number][] = [];
   const bench = async (name: string, fn: () => unknown) => {
-    const m = await measure({ run: (n) => { for (let i = 0; i < n; i++) fn(); } }, timing);
+    const m = await measure(
+      {
+        run: (n) => {
+          for (let i = 0; i < n; i++) fn();
+        },
+      },
+      timing,
+    );
     rows.push([name, m.opsPerSec]);
     process.stderr.write(`${name}: ${Math.round(m.opsPerSec)}/s\n`);
   };
 
   const a = s.crypto_box_keypair();
   const b = s.crypto_box_keypair();
-  await bench('x25519 shared secret: libsodium wasm', () => s.crypto_scalarmult(a.privateKey, b.publicKey));
+  await bench('x25519 shared secret: libsodium wasm', () =>
+    s.crypto_scalarmult(a.privateKey, b.publicKey),
+  );
   await bench('x25519 shared secret: node crypto (import raw keys each time)', () =>
-    nodeCrypto.diffieHellman({ privateKey: priv(X25519_PKCS8, a.privateKey), publicKey: pub(X25519_SPKI, b.publicKey) }),
+    nodeCrypto.diffieHellman({
+      privateKey: priv(X25519_PKCS8, a.privateKey),
+      publicKey: pub(X25519_SPKI, b.publicKey),
+    }),
   );
   const lsA = ls.PrivateKey.generate();
   const lsB = ls.PrivateKey.generate().getPublicKey();
@@ -54,14 +66,20 @@ async function main(): Promise<void> {
   const msg = new Uint8Array(nodeCrypto.randomBytes(300));
   const sig = s.crypto_sign_detached(msg, e.privateKey);
   await bench('ed25519 sign: libsodium wasm', () => s.crypto_sign_detached(msg, e.privateKey));
-  await bench('ed25519 verify: libsodium wasm', () => s.crypto_sign_verify_detached(sig, msg, e.publicKey));
+  await bench('ed25519 verify: libsodium wasm', () =>
+    s.crypto_sign_verify_detached(sig, msg, e.publicKey),
+  );
   const seed = e.privateKey.subarray(0, 32);
-  await bench('ed25519 sign: node crypto (import raw key each time)', () => nodeCrypto.sign(null, msg, priv(ED25519_PKCS8, seed)));
+  await bench('ed25519 sign: node crypto (import raw key each time)', () =>
+    nodeCrypto.sign(null, msg, priv(ED25519_PKCS8, seed)),
+  );
   await bench('ed25519 verify: node crypto (import raw key each time)', () =>
     nodeCrypto.verify(null, msg, pub(ED25519_SPKI, e.publicKey), sig),
   );
   const edPub = pub(ED25519_SPKI, e.publicKey);
-  await bench('ed25519 verify: node crypto (cached KeyObject)', () => nodeCrypto.verify(null, msg, edPub, sig));
+  await bench('ed25519 verify: node crypto (cached KeyObject)', () =>
+    nodeCrypto.verify(null, msg, edPub, sig),
+  );
   const lsSig = lsA.sign(msg);
   const lsPub = lsA.getPublicKey();
   await bench('xeddsa sign: libsignal native', () => lsA.sign(msg));
@@ -71,11 +89,17 @@ async function main(): Promise<void> {
   await bench('32 random bytes: node crypto.randomBytes', () => nodeCrypto.randomBytes(32));
   const key = s.randombytes_buf(32);
   const data = s.randombytes_buf(33);
-  await bench('hmac-sha256 (32-byte key): libsodium wasm', () => s.crypto_auth_hmacsha256(data, key));
-  await bench('hmac-sha256: node crypto', () => nodeCrypto.createHmac('sha256', key).update(data).digest());
+  await bench('hmac-sha256 (32-byte key): libsodium wasm', () =>
+    s.crypto_auth_hmacsha256(data, key),
+  );
+  await bench('hmac-sha256: node crypto', () =>
+    nodeCrypto.createHmac('sha256', key).update(data).digest(),
+  );
 
   const width = Math.max(...rows.map(([n]) => n.length));
-  process.stdout.write(`${rows.map(([n, r]) => `${n.padEnd(width)}  ${Math.round(r).toLocaleString('en-US').padStart(9)}/s`).join('\n')}\n`);
+  process.stdout.write(
+    `${rows.map(([n, r]) => `${n.padEnd(width)}  ${Math.round(r).toLocaleString('en-US').padStart(9)}/s`).join('\n')}\n`,
+  );
 }
 
 main().catch((err: unknown) => {

@@ -46,20 +46,40 @@ export function workloadSpecs(groupSizes: readonly number[]): WorkloadSpec[] {
     { workload: 'sender-key', unit: 'msg', target: 2, make: (l) => l.senderKey() },
   ];
   for (const m of groupSizes) {
-    specs.push({ workload: 'group-pairwise', members: m, unit: 'group msg', target: 2, make: (l) => l.groupPairwise(m) });
+    specs.push({
+      workload: 'group-pairwise',
+      members: m,
+      unit: 'group msg',
+      target: 2,
+      make: (l) => l.groupPairwise(m),
+    });
   }
   for (const m of groupSizes) {
-    specs.push({ workload: 'group-senderkey', members: m, unit: 'group msg', target: 2, make: (l) => l.groupSenderKey(m, false) });
+    specs.push({
+      workload: 'group-senderkey',
+      members: m,
+      unit: 'group msg',
+      target: 2,
+      make: (l) => l.groupSenderKey(m, false),
+    });
   }
   for (const m of groupSizes) {
-    specs.push({ workload: 'group-senderkey+recv', members: m, unit: 'group msg', make: (l) => l.groupSenderKey(m, true) });
+    specs.push({
+      workload: 'group-senderkey+recv',
+      members: m,
+      unit: 'group msg',
+      make: (l) => l.groupSenderKey(m, true),
+    });
   }
   return specs;
 }
 
 /** Every decrypt is checked: a benchmark that decrypts garbage measures nothing. */
 export function assertSame(actual: Uint8Array, expected: Uint8Array): void {
-  if (actual.length !== expected.length || !Buffer.from(actual.buffer, actual.byteOffset, actual.length).equals(expected)) {
+  if (
+    actual.length !== expected.length ||
+    !Buffer.from(actual.buffer, actual.byteOffset, actual.length).equals(expected)
+  ) {
     throw new Error('decrypted payload differs from what was sent');
   }
 }
