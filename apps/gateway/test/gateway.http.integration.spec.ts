@@ -259,6 +259,13 @@ describe('register, authenticate, upload, fetch', () => {
     expect(bad.status).toBe(400);
     expect(bad.body.code).toBe('VALIDATION_FAILED');
 
+    const wrongType = await http(stack.url, 'POST', '/v1/auth/challenge', {
+      rawBody: 'userId=a&deviceId=1',
+      headers: { 'content-type': 'text/plain' },
+    });
+    expect(wrongType.status).toBe(415);
+    expect(wrongType.body.code).toBe('VALIDATION_FAILED');
+
     const invalid = await http(stack.url, 'POST', '/v1/auth/challenge', {
       body: { userId: 'a.b', deviceId: 0 },
     });

@@ -16,6 +16,8 @@ export function configureHttp(
   logger: Logger,
 ): void {
   const fastify = app.getHttpAdapter().getInstance();
+  // The API speaks JSON only: any other body type is refused with 415 before parsing.
+  fastify.removeContentTypeParser(['text/plain']);
   fastify.setErrorHandler((error: FastifyError, _req: FastifyRequest, reply: FastifyReply) => {
     const { status, body } = toHttpError(
       error,
