@@ -161,6 +161,32 @@ describe('message delivery over NATS', () => {
     }
   });
 
+  it('stores a send of the maximum envelope count in one go', async () => {
+    const alice = { userId: userId('alice'), deviceId: 1 };
+    const team = Array.from({ length: MAX_ENVELOPES_PER_SEND }, (_, i) => ({
+      userId: userId('member'),
+      deviceId: (i % 3) + 1,
+    }));
+    const req = pairwise(alice, team);
+    const reply = await h.call(D.sendPairwise, req);
+    expect(reply).toMatchObject({ recipients: MAX_ENVELOPES_PER_SEND, deduplicated: false });
+    const [row] = await sql<{ n: string; sends: string }>(
+      h.db.url,
+      `SELECT count(*) AS n, count(DISTINCT send_id) AS sends
+       FROM message_delivery.mailbox_entries WHERE recipient_user_id = ANY($1)`,
+      [team.map((t) => t.userId)],
+    );
+    expect({ n: Number(row!.n), sends: Number(row!.sends) }).toEqual({
+      n: MAX_ENVELOPES_PER_SEND,
+      sends: 1,
+    });
+    const last = team.at(-1)!;
+    const { messages } = await h.call(D.fetchMailbox, { device: last });
+    expect(new TextDecoder().decode(messages[0]!.content)).toContain(
+      `->${last.userId}/${last.deviceId}`,
+    );
+  });
+
   it('stores a retried send once and repeats the original reply', async () => {
     const alice = { userId: userId('alice'), deviceId: 1 };
     const dave = userId('dave');

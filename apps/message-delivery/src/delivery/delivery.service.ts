@@ -1,7 +1,8 @@
 /**
  * Message delivery's rules. Policies:
- * - A pairwise send is stored whole or not at all: one transaction, one multi-row INSERT of
- *   its entries; the reply goes out only after the commit.
+ * - A pairwise send is stored whole or not at all: ONE statement (the mailbox check, the
+ *   `sends` row and one multi-row INSERT of its entries), so one round trip and one
+ *   transaction; the reply goes out only after the commit.
  * - Idempotent on (sender device, clientMessageId): a resend stores nothing and repeats the
  *   original reply with `deduplicated: true`. A resend whose envelope count differs from
  *   the original is a CONFLICT (`client-message-id-reused`).
@@ -25,7 +26,7 @@ import {
 import { PARLEY_CONFIG } from '@parley/server-kit';
 import type { MessageDeliveryConfig } from '../app/message-delivery.config';
 import { LiveDeliveryDispatcher } from './live-delivery.dispatcher';
-import type { MailboxRow, StoredEntry } from './mailbox.repository';
+import type { MailboxRow, SendRecord, StoredEntry } from './mailbox.repository';
 import { MailboxRepository } from './mailbox.repository';
 
 type Delivery = typeof Rpc.delivery;
@@ -52,34 +53,32 @@ export class DeliveryService {
     req: RequestOf<Delivery['sendPairwise']>,
   ): Promise<ReplyOf<Delivery['sendPairwise']>> {
     const { sender, clientMessageId, envelopes } = req;
-    const outcome = await this.repo.transaction(async (tx) => {
-      const send = await this.repo.insertSend(tx, sender, clientMessageId, envelopes.length);
-      if (!send) {
-        const original = await this.repo.findSend(tx, sender, clientMessageId);
-        // Inserted by nobody and found by nobody: it was purged between the two statements.
-        if (!original) throw new UnavailableError('dependency', 'send raced with a purge; retry');
-        if (original.groupId !== null || original.recipientCount !== envelopes.length) {
+    const max = this.config.DELIVERY_MAX_MAILBOX_ENTRIES;
+    const result = await this.repo.storePairwise(sender, clientMessageId, envelopes, max);
+    let outcome: { send: SendRecord; stored: StoredEntry[] | undefined };
+    if (result.stored) {
+      outcome = { send: result.stored.send, stored: result.stored.entries };
+    } else {
+      // A resend gets its original reply even when a mailbox has filled up since.
+      const original = await this.repo.findSend(sender, clientMessageId);
+      if (!original) {
+        if (result.fullMailboxes > 0) {
           throw new ConflictError(
-            'client-message-id-reused',
-            'this client message id was used for a different message',
+            'mailbox-full',
+            `${result.fullMailboxes} recipient mailbox(es) hold ${max} messages already`,
           );
         }
-        return { send: original, stored: undefined };
+        // Neither stored nor found: it was purged between the two statements.
+        throw new UnavailableError('dependency', 'send raced with a purge; retry');
       }
-      const full = await this.repo.fullMailboxes(
-        tx,
-        envelopes.map((e) => e.recipient),
-        this.config.DELIVERY_MAX_MAILBOX_ENTRIES,
-      );
-      if (full.length > 0) {
+      if (original.groupId !== null || original.recipientCount !== envelopes.length) {
         throw new ConflictError(
-          'mailbox-full',
-          `${full.length} recipient mailbox(es) hold ${this.config.DELIVERY_MAX_MAILBOX_ENTRIES} messages already`,
+          'client-message-id-reused',
+          'this client message id was used for a different message',
         );
       }
-      const stored = await this.repo.insertEntries(tx, send, envelopes);
-      return { send, stored };
-    });
+      outcome = { send: original, stored: undefined };
+    }
     const storedAt = outcome.send.storedAt.getTime();
     if (outcome.stored) {
       const byRecipient = new Map(envelopes.map((e) => [addressKey(e.recipient), e]));

@@ -1,13 +1,10 @@
 /**
- * Every SQL statement of message delivery. A send is one transaction: the `sends` row (the
- * idempotency key), the mailbox size check, then all entries in ONE multi-row INSERT.
+ * Every SQL statement of message delivery. A pairwise send is ONE statement: the mailbox
+ * size check, the `sends` row (the idempotency key) and all entries in one multi-row INSERT.
  */
 import { Inject, Injectable } from '@nestjs/common';
 import type { DeviceAddress } from '@parley/contracts';
-import type { Prisma } from '@parley/db/message-delivery';
 import { MessageDeliveryDatabase } from '../database/message-delivery.database';
-
-export type Tx = Prisma.TransactionClient;
 
 export type EntryType = 'prekey' | 'message' | 'sender_key';
 
@@ -29,6 +26,13 @@ export interface StoredEntry {
   readonly recipient: DeviceAddress;
 }
 
+export interface StorePairwiseResult {
+  /** Undefined when nothing was stored: a full mailbox, or a resend. */
+  readonly stored: { readonly send: SendRecord; readonly entries: StoredEntry[] } | undefined;
+  /** Recipients whose mailbox is full (counted whether or not the send is a resend). */
+  readonly fullMailboxes: number;
+}
+
 export interface MailboxRow {
   readonly seq: bigint;
   readonly type: EntryType;
@@ -48,41 +52,9 @@ const bytes = (value: Uint8Array): Uint8Array<ArrayBuffer> => new Uint8Array(val
 export class MailboxRepository {
   constructor(@Inject(MessageDeliveryDatabase) private readonly db: MessageDeliveryDatabase) {}
 
-  /**
-   * A send's transaction. Under load sends queue for a pooled connection: the wait may take
-   * a while (beyond it: UNAVAILABLE), the transaction itself a few round trips.
-   */
-  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.db.client.$transaction(fn, { maxWait: 5_000, timeout: 10_000 });
-  }
-
-  /**
-   * Inserts the send row, or returns undefined when (sender, clientMessageId) already
-   * exists. A concurrent identical send waits on the unique index until the first commits
-   * (then gets undefined) or rolls back (then inserts).
-   */
-  async insertSend(
-    tx: Tx,
-    sender: DeviceAddress,
-    clientMessageId: string,
-    recipientCount: number,
-  ): Promise<SendRecord | undefined> {
-    const rows = await tx.$queryRaw<{ id: bigint; stored_at: Date }[]>`
-      INSERT INTO "message_delivery"."sends"
-        (sender_user_id, sender_device_id, client_message_id, recipient_count)
-      VALUES (${sender.userId}, ${BigInt(sender.deviceId)}, ${clientMessageId}, ${recipientCount})
-      ON CONFLICT (sender_user_id, sender_device_id, client_message_id) DO NOTHING
-      RETURNING id, stored_at`;
-    const row = rows[0];
-    return row ? { id: row.id, storedAt: row.stored_at, recipientCount, groupId: null } : undefined;
-  }
-
-  async findSend(
-    tx: Tx,
-    sender: DeviceAddress,
-    clientMessageId: string,
-  ): Promise<SendRecord | undefined> {
-    const row = await tx.send.findUnique({
+  /** The stored send of (sender, clientMessageId), if any. */
+  async findSend(sender: DeviceAddress, clientMessageId: string): Promise<SendRecord | undefined> {
+    const row = await this.db.client.send.findUnique({
       where: {
         senderUserId_senderDeviceId_clientMessageId: {
           senderUserId: sender.userId,
@@ -96,53 +68,85 @@ export class MailboxRepository {
   }
 
   /**
-   * The recipients whose mailbox already holds `max` entries or more. Each count stops at
-   * `max` (index-only scan), so a full mailbox costs the same as one at the limit.
+   * A whole pairwise send in ONE statement (so one implicit transaction, one round trip):
+   * the capped size check of every recipient mailbox, the `sends` row (skipped when a
+   * mailbox is full, or when (sender, clientMessageId) exists: ON CONFLICT DO NOTHING waits
+   * for a concurrent identical send to commit or roll back), and all entries in one
+   * multi-row INSERT carrying the send's timestamp. Nothing is stored unless all of it is.
    */
-  async fullMailboxes(
-    tx: Tx,
-    recipients: readonly DeviceAddress[],
-    max: number,
-  ): Promise<DeviceAddress[]> {
-    const users = recipients.map((r) => r.userId);
-    const devices = recipients.map((r) => r.deviceId);
-    const rows = await tx.$queryRaw<{ user_id: string; device_id: bigint }[]>`
-      SELECT r.user_id, r.device_id
-      FROM unnest(${users}::varchar[], ${devices}::bigint[]) AS r(user_id, device_id)
-      WHERE (
-        SELECT count(*) FROM (
-          SELECT 1 FROM "message_delivery"."mailbox_entries" m
-          WHERE m.recipient_user_id = r.user_id AND m.recipient_device_id = r.device_id
-          LIMIT ${max}
-        ) AS capped
-      ) >= ${max}`;
-    return rows.map((r) => ({ userId: r.user_id, deviceId: Number(r.device_id) }));
-  }
-
-  /**
-   * All entries of one send in one multi-row INSERT. They carry the send's own timestamp
-   * (Prisma would otherwise fill `@default(now())` from the client clock).
-   */
-  async insertEntries(
-    tx: Tx,
-    send: SendRecord,
+  async storePairwise(
+    sender: DeviceAddress,
+    clientMessageId: string,
     entries: readonly NewEntry[],
-  ): Promise<StoredEntry[]> {
-    const rows = await tx.mailboxEntry.createManyAndReturn({
-      data: entries.map((e) => ({
-        recipientUserId: e.recipient.userId,
-        recipientDeviceId: BigInt(e.recipient.deviceId),
-        sendId: send.id,
-        storedAt: send.storedAt,
-        type: e.type,
-        content: bytes(e.content),
-      })),
-      select: { seq: true, recipientUserId: true, recipientDeviceId: true },
-    });
-    return rows.map((r) => ({
-      seq: r.seq,
-      recipient: { userId: r.recipientUserId, deviceId: Number(r.recipientDeviceId) },
-    }));
+    maxMailbox: number,
+  ): Promise<StorePairwiseResult> {
+    const users = entries.map((e) => e.recipient.userId);
+    const devices = entries.map((e) => e.recipient.deviceId);
+    const types = entries.map((e) => e.type);
+    const contents = entries.map((e) => Buffer.from(e.content).toString('base64'));
+    const rows = await this.db.client.$queryRaw<
+      {
+        full_count: bigint;
+        send_id: bigint | null;
+        stored_at: Date | null;
+        entries: string | null;
+      }[]
+    >`
+      WITH r AS (
+        SELECT * FROM unnest(${users}::varchar[], ${devices}::bigint[], ${types}::text[],
+                             ${contents}::text[])
+          WITH ORDINALITY AS r(user_id, device_id, type, content, ord)
+      ), full_boxes AS (
+        SELECT count(*) AS n FROM r
+        WHERE (
+          SELECT count(*) FROM (
+            SELECT 1 FROM "message_delivery"."mailbox_entries" m
+            WHERE m.recipient_user_id = r.user_id AND m.recipient_device_id = r.device_id
+            LIMIT ${maxMailbox}
+          ) AS capped
+        ) >= ${maxMailbox}
+      ), s AS (
+        INSERT INTO "message_delivery"."sends"
+          (sender_user_id, sender_device_id, client_message_id, recipient_count)
+        SELECT ${sender.userId}, ${BigInt(sender.deviceId)}, ${clientMessageId}, ${entries.length}
+        WHERE (SELECT n FROM full_boxes) = 0
+        ON CONFLICT (sender_user_id, sender_device_id, client_message_id) DO NOTHING
+        RETURNING id, stored_at
+      ), e AS (
+        INSERT INTO "message_delivery"."mailbox_entries"
+          (recipient_user_id, recipient_device_id, send_id, type, content, stored_at)
+        SELECT r.user_id, r.device_id, s.id, r.type::"message_delivery"."message_type",
+               decode(r.content, 'base64'), s.stored_at
+        FROM s CROSS JOIN r ORDER BY r.ord
+        RETURNING seq, recipient_user_id, recipient_device_id
+      )
+      SELECT (SELECT n FROM full_boxes) AS full_count,
+             (SELECT id FROM s) AS send_id,
+             (SELECT stored_at FROM s) AS stored_at,
+             (SELECT json_agg(json_build_array(seq::text, recipient_user_id, recipient_device_id))::text
+                FROM e) AS entries`;
+    const row = rows[0];
+    if (!row || row.send_id === null || row.stored_at === null || row.entries === null) {
+      return { stored: undefined, fullMailboxes: Number(row?.full_count ?? 0) };
+    }
+    const stored = (JSON.parse(row.entries) as [string, string, number | string][]).map(
+      ([seq, userId, deviceId]) => ({
+        seq: BigInt(seq),
+        recipient: { userId, deviceId: Number(deviceId) },
+      }),
+    );
+    return {
+      stored: {
+        send: {
+          id: row.send_id,
+          storedAt: row.stored_at,
+          recipientCount: entries.length,
+          groupId: null,
+        },
+        entries: stored,
+      },
+      fullMailboxes: 0,
+    };
   }
 
   /** Up to `limit` entries of one mailbox after `afterSeq`, oldest first. */
