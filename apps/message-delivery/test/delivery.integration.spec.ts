@@ -391,7 +391,14 @@ describe('message delivery with a small mailbox limit', () => {
     const alice = { userId: userId('alice'), deviceId: 1 };
     const full = { userId: userId('kim'), deviceId: 1 };
     const roomy = { userId: userId('leo'), deviceId: 1 };
-    for (let i = 0; i < 3; i++) await h.call(D.sendPairwise, pairwise(alice, [full]));
+    const first = pairwise(alice, [full]);
+    await h.call(D.sendPairwise, first);
+    for (let i = 0; i < 2; i++) await h.call(D.sendPairwise, pairwise(alice, [full]));
+    // A resend of a stored message still gets its original reply, full mailbox or not.
+    expect(await h.call(D.sendPairwise, first)).toMatchObject({
+      deduplicated: true,
+      recipients: 1,
+    });
     const refused = await failure(h.call(D.sendPairwise, pairwise(alice, [roomy, full])));
     expect(refused).toMatchObject({ code: 'CONFLICT', details: { reason: 'mailbox-full' } });
     // Nothing of the refused send is stored, not even for the recipient with room.
