@@ -9,6 +9,7 @@ import {
   constantTimeEqual,
   hkdfSha256,
   hmacSha256,
+  secureRandomBytes,
   wipe,
   x25519,
   x25519KeyPair,
@@ -69,5 +70,13 @@ describe('primitives', () => {
     const secret = fromHex('ffff');
     wipe(secret);
     expect(toHex(secret)).toBe('0000');
+  });
+
+  it('draws secure random bytes of any length, including past one Web Crypto call', () => {
+    const big = secureRandomBytes(65536 * 2 + 7);
+    expect(big.length).toBe(65536 * 2 + 7);
+    // The tail (third call) is filled too: 7 zero bytes by chance is 2^-56.
+    expect(big.subarray(-7).some((b) => b !== 0)).toBe(true);
+    expect(toHex(secureRandomBytes(32))).not.toBe(toHex(secureRandomBytes(32)));
   });
 });
