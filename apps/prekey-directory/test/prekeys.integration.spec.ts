@@ -79,6 +79,11 @@ describe('prekey directory over NATS', () => {
 
     const stock = await h.call(P.getStock, { userId: alice.userId, deviceId: 1 });
     expect(stock).toMatchObject({ oneTimePreKeys: 14, signedPreKeyId: 1, lowThreshold: 25 });
+
+    // The identity-key lookup (the gateway's login) hands out no one-time prekey.
+    const device = await h.call(P.getDevice, { userId: alice.userId, deviceId: 1 });
+    expect(device.identityKey).toEqual(alice.identity.publicKey);
+    expect((await h.call(P.getStock, { userId: alice.userId, deviceId: 1 })).oneTimePreKeys).toBe(14);
   });
 
   it('a fetched bundle starts a real X3DH session that the owner accepts with its prekeys', async () => {
@@ -267,6 +272,7 @@ describe('prekey directory over NATS', () => {
       h.call(P.fetchBundles, { userId: 'nobody-here', deviceId: 1 }),
       h.call(P.fetchBundles, { userId: dev.userId, deviceId: 2 }),
       h.call(P.getStock, { userId: dev.userId, deviceId: 2 }),
+      h.call(P.getDevice, { userId: dev.userId, deviceId: 2 }),
       h.call(P.uploadOneTimePreKeys, {
         userId: dev.userId,
         deviceId: 2,
@@ -282,6 +288,7 @@ describe('prekey directory over NATS', () => {
     expect(errors.map((e) => [e.code, e.details])).toEqual([
       ['NOT_FOUND', { resource: 'user' }],
       ['NOT_FOUND', { resource: 'user' }],
+      ['NOT_FOUND', { resource: 'device' }],
       ['NOT_FOUND', { resource: 'device' }],
       ['NOT_FOUND', { resource: 'device' }],
       ['NOT_FOUND', { resource: 'device' }],

@@ -47,4 +47,11 @@ export class PrekeysController {
   ): Promise<ReplyOf<typeof C.getStock>> {
     return this.prekeys.getStock(req);
   }
+
+  @RpcHandler(C.getDevice)
+  getDevice(
+    @RpcPayload(C.getDevice) req: RequestOf<typeof C.getDevice>,
+  ): Promise<ReplyOf<typeof C.getDevice>> {
+    return this.prekeys.getDevice(req);
+  }
 }

@@ -118,6 +118,18 @@ export class PrekeysService {
     return { userId: req.userId, bundles };
   }
 
+  /** A device's identity key, without handing out a one-time prekey (the gateway's login). */
+  async getDevice(req: RequestOf<Prekeys['getDevice']>): Promise<ReplyOf<Prekeys['getDevice']>> {
+    const device = await this.repo.findDevice(req.userId, req.deviceId);
+    if (!device) throw deviceNotFound();
+    return {
+      userId: req.userId,
+      deviceId: req.deviceId,
+      identityKey: device.identityKey,
+      registeredAt: device.registeredAt.getTime(),
+    };
+  }
+
   async getStock(req: RequestOf<Prekeys['getStock']>): Promise<ReplyOf<Prekeys['getStock']>> {
     const [signed, count] = await Promise.all([
       this.repo.currentSignedPreKey(req.userId, req.deviceId),
