@@ -20,6 +20,6 @@ export DATABASE_URL NATS_URL
 
 case "${1:-}" in
   demo) shift; npx tsx tools/demo/main.ts "$@" ;;
-  test) shift; npm run typecheck && node tools/test/run-tests.mjs "$@" ;;
+  test) shift; npm run typecheck && npx nx run-many -t lint --parallel=2 --outputStyle=static && node tools/test/run-tests.mjs "$@" ;;
   *) echo "usage: bash tools/parley.sh demo|test" >&2; exit 2 ;;
 esac

@@ -47,7 +47,9 @@ describe('hybrid HTTP + NATS', () => {
       );
       expect(reply.bytes).toEqual(bytes(2, 1));
       // Typed errors of NATS handlers keep their code in hybrid mode too.
-      await expect(request(nc, DemoRpc.fail, { kind: 'not-found' }, { namespace })).rejects.toMatchObject({
+      await expect(
+        request(nc, DemoRpc.fail, { kind: 'not-found' }, { namespace }),
+      ).rejects.toMatchObject({
         code: 'NOT_FOUND',
       });
       // And HTTP errors stay HTTP errors, not RPC-filtered 500s.

@@ -4,7 +4,7 @@
  * a KDF visible as a failing test; regenerate deliberately with
  * `npx tsx libs/protocol/src/test/transcript.ts > libs/protocol/src/test/vectors/session-transcript.json`.
  */
-import { toHex, utf8 } from '../lib/bytes';
+import { toHex } from '../lib/bytes';
 import { encodePreKeyBundle } from '../lib/identity/prekey-bundle';
 import { deterministicRandom } from '../lib/random';
 import { initProtocol } from '../lib/crypto/sodium';

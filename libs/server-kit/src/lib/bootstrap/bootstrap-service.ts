@@ -89,13 +89,13 @@ export async function bootstrapService(options: BootstrapOptions): Promise<Runni
   let app: INestApplication | INestMicroservice;
   let httpUrl: string | undefined;
   if (options.http) {
-    // Nest types its options as classes; object literals are its documented usage.
-    // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment
     const adapter = new FastifyAdapter(
       options.httpOptions?.bodyLimit === undefined
         ? undefined
         : { bodyLimit: options.httpOptions.bodyLimit },
     );
+    // Nest types its options as classes; object literals are its documented usage.
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment
     const web = await NestFactory.create<NestFastifyApplication>(root, adapter, {
       logger: nestLogger,
       abortOnError: false,
