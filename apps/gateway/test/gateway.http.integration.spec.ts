@@ -58,7 +58,8 @@ describe('register, authenticate, upload, fetch', () => {
       },
     );
     expect(uploaded.status).toBe(200);
-    expect(uploaded.body).toEqual({ stored: 3, total: expect.any(Number) });
+    // 2 at registration + 3 now: logging in spent no one-time prekey.
+    expect(uploaded.body).toEqual({ stored: 3, total: 5 });
 
     const bob = new TestDevice(newUser(), 7);
     await bob.register(stack.url);
