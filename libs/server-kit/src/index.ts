@@ -7,7 +7,11 @@ export { createLogger, NestPinoLogger, REDACTED_PATHS } from './lib/logging/logg
 export type { Logger, LoggerOptions, LogLevel } from './lib/logging/logger';
 
 export { bootstrapService } from './lib/bootstrap/bootstrap-service';
-export type { BootstrapOptions, HttpOptions, RunningService } from './lib/bootstrap/bootstrap-service';
+export type {
+  BootstrapOptions,
+  HttpOptions,
+  RunningService,
+} from './lib/bootstrap/bootstrap-service';
 export {
   PARLEY_CONFIG,
   PARLEY_LOGGER,
@@ -25,6 +29,10 @@ export { ZodValidationPipe } from './lib/rpc/zod-validation.pipe';
 export { ParleyRpcExceptionFilter } from './lib/rpc/rpc-exception.filter';
 export { toParleyError } from './lib/rpc/to-parley-error';
 export { serveRpc } from './lib/rpc/serve-rpc';
+export {
+  DatabaseErrorsInterceptor,
+  isDatabaseUnreachable,
+} from './lib/rpc/database-errors.interceptor';
 export type { ServeRpcOptions } from './lib/rpc/serve-rpc';
 
 export { ensureStream, publishEvent, consumeEvents } from './lib/jetstream/jetstream-events';

@@ -2,8 +2,7 @@
 import { Controller, Inject, UseInterceptors } from '@nestjs/common';
 import type { ReplyOf, RequestOf } from '@parley/contracts';
 import { Rpc } from '@parley/contracts';
-import { RpcHandler, RpcPayload } from '@parley/server-kit';
-import { DatabaseErrorsInterceptor } from '../database/database-errors.interceptor';
+import { DatabaseErrorsInterceptor, RpcHandler, RpcPayload } from '@parley/server-kit';
 import { DeliveryService } from './delivery.service';
 
 const C = Rpc.delivery;
