@@ -44,3 +44,25 @@ export type {
   EventConsumer,
   EventMeta,
 } from './lib/jetstream/jetstream-events';
+
+// Operations: probes, Prometheus metrics, request ids across HTTP and NATS hops.
+export type { ReadinessCheck, ReadinessChecks, ReadinessReport } from './lib/observability/health';
+export {
+  metricsRegistry,
+  rpcServerRequests,
+  rpcServerDuration,
+  rpcClientRequests,
+  rpcClientDuration,
+  natsReconnects,
+  natsDisconnects,
+  natsConnected,
+  pushResults,
+  mailboxDepth,
+  setMailboxDepthSource,
+} from './lib/observability/metrics';
+export {
+  REQUEST_ID_HEADER,
+  currentRequestId,
+  runWithRequestId,
+  acceptRequestId,
+} from './lib/observability/request-context';

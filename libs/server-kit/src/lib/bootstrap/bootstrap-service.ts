@@ -16,6 +16,11 @@ import type { BaseServiceConfig } from '../config/service-config';
 import { createLogger, NestPinoLogger } from '../logging/logger';
 import { ParleyRpcExceptionFilter } from '../rpc/rpc-exception.filter';
 import { ParleyNatsServer } from '../transport/parley-nats.server';
+import { registerOperationalRoutes } from '../observability/health';
+import type { ReadinessChecks } from '../observability/health';
+import { installHttpRequestIds } from '../observability/http-request-id';
+import { metricsRegistry } from '../observability/metrics';
+import { NatsConnectionHost } from './nats-connection.host';
 import { ParleyServiceRootModule } from './parley-kit.module';
 import { NATS_CONNECTION } from './tokens';
 
@@ -39,6 +44,11 @@ export interface BootstrapOptions {
   readonly logger?: Logger;
   /** Close on SIGTERM/SIGINT (default true; tests that start several services turn it off). */
   readonly shutdownHooks?: boolean;
+  /**
+   * What `/health/ready` checks besides the NATS connection (only with `http`), e.g.
+   * `{ database: (app) => app.get(MyDatabase, { strict: false }).client.$queryRaw\`SELECT 1\` }`.
+   */
+  readonly readiness?: ReadinessChecks;
 }
 
 export interface HttpOptions {
@@ -76,6 +86,7 @@ export async function bootstrapService(options: BootstrapOptions): Promise<Runni
     namespace: config.PARLEY_NATS_PREFIX,
     logger,
     shutdownTimeoutMs: config.PARLEY_SHUTDOWN_TIMEOUT_MS,
+    service: options.service,
   });
   const root = ParleyServiceRootModule.forRoot(
     { service: options.service, config, logger },
@@ -100,6 +111,21 @@ export async function bootstrapService(options: BootstrapOptions): Promise<Runni
       logger: nestLogger,
       abortOnError: false,
     });
+    // Operations first: request ids on every route, probes and metrics outside the app's
+    // guards (see health.ts).
+    installHttpRequestIds(web);
+    registerOperationalRoutes(
+      web,
+      {
+        natsConnected: () => web.get(NatsConnectionHost, { strict: false }).connected,
+        stopping: () => server.isStopping,
+      },
+      options.readiness ?? {},
+      async () => ({
+        contentType: metricsRegistry.contentType,
+        body: await metricsRegistry.metrics(),
+      }),
+    );
     await options.httpOptions?.configure?.(web);
     // Own config for the NATS side: a shared one would put the RPC filter (catch-all) in
     // front of the HTTP app's filters and turn every HTTP error into a 500.

@@ -5,15 +5,45 @@
  */
 import type { OnApplicationShutdown } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
-import { connect } from 'nats';
+import { connect, Events } from 'nats';
 import type { Logger } from 'pino';
 import type { BaseServiceConfig } from '../config/service-config';
+import { natsConnected, natsDisconnects, natsReconnects } from '../observability/metrics';
 
 export class NatsConnectionHost implements OnApplicationShutdown {
+  private up = true;
+
   private constructor(
     readonly connection: NatsConnection,
     private readonly logger: Logger,
-  ) {}
+    service: string,
+  ) {
+    natsConnected.set({ service }, 1);
+    void this.watch(service);
+  }
+
+  /** True while connected (false between a disconnect and the reconnect, and once closed). */
+  get connected(): boolean {
+    return this.up && !this.connection.isClosed();
+  }
+
+  /** Follows connection changes for the readiness probe, the metrics and the logs. */
+  private async watch(service: string): Promise<void> {
+    for await (const status of this.connection.status()) {
+      if (status.type === Events.Disconnect) {
+        this.up = false;
+        natsDisconnects.inc({ service });
+        natsConnected.set({ service }, 0);
+        this.logger.warn({ server: status.data }, 'NATS connection lost; reconnecting');
+      } else if (status.type === Events.Reconnect) {
+        this.up = true;
+        natsReconnects.inc({ service });
+        natsConnected.set({ service }, 1);
+        this.logger.info({ server: status.data }, 'NATS connection re-established');
+      }
+    }
+    natsConnected.set({ service }, 0);
+  }
 
   static async open(
     config: BaseServiceConfig,
@@ -27,7 +57,7 @@ export class NatsConnectionHost implements OnApplicationShutdown {
       maxReconnectAttempts: -1,
     });
     logger.info({ server: connection.getServer() }, 'connected to NATS');
-    return new NatsConnectionHost(connection, logger);
+    return new NatsConnectionHost(connection, logger, name);
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -16,11 +16,25 @@ import {
   validationErrorFromZod,
 } from '@parley/contracts';
 import type { JsMsg, NatsConnection } from 'nats';
-import { AckPolicy, DeliverPolicy, NatsError, nanos, RetentionPolicy, StorageType } from 'nats';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  headers,
+  NatsError,
+  nanos,
+  RetentionPolicy,
+  StorageType,
+} from 'nats';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { decodeJson, encodeJson } from '../rpc/rpc-packet';
 import { natsFailure } from '../rpc/rpc-request';
+import {
+  acceptRequestId,
+  currentRequestId,
+  REQUEST_ID_HEADER,
+  runWithRequestId,
+} from '../observability/request-context';
 
 export interface StreamOptions {
   readonly namespace?: string | undefined;
@@ -92,8 +106,12 @@ export async function publishEvent<C extends EventContract>(
   }
   const subject = namespaced(options.namespace, contract.subject);
   try {
+    // The request that caused the event: its consumer logs under the same id.
+    const hdrs = headers();
+    hdrs.set(REQUEST_ID_HEADER, currentRequestId() ?? acceptRequestId(undefined));
     const ack = await nc.jetstream().publish(subject, encodeJson(wire), {
       msgID: options.msgId,
+      headers: hdrs,
       timeout: options.timeoutMs ?? 5_000,
     });
     return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
@@ -172,7 +190,8 @@ export async function consumeEvents<C extends EventContract>(
 
   const loop = (async () => {
     for await (const msg of messages) {
-      await handleOne(msg, options, log);
+      const requestId = acceptRequestId(msg.headers?.get(REQUEST_ID_HEADER));
+      await runWithRequestId(requestId, () => handleOne(msg, options, log));
     }
   })();
 

@@ -5,6 +5,7 @@
 import type { LoggerService } from '@nestjs/common';
 import type { DestinationStream, Level, Logger } from 'pino';
 import pino from 'pino';
+import { currentRequestId } from '../observability/request-context';
 
 export type { Logger } from 'pino';
 export type LogLevel = Level | 'silent';
@@ -43,6 +44,10 @@ export function createLogger(options: LoggerOptions): Logger {
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      mixin: () => {
+        const requestId = currentRequestId();
+        return requestId === undefined ? {} : { requestId };
+      },
     },
     options.destination,
   );

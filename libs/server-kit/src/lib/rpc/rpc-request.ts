@@ -14,8 +14,14 @@ import {
   validationErrorFromZod,
 } from '@parley/contracts';
 import type { NatsConnection } from 'nats';
-import { ErrorCode as NatsErrorCode, NatsError } from 'nats';
+import { ErrorCode as NatsErrorCode, headers, NatsError } from 'nats';
 import { z } from 'zod';
+import {
+  acceptRequestId,
+  currentRequestId,
+  REQUEST_ID_HEADER,
+} from '../observability/request-context';
+import { outcomeOf, rpcClientDuration, rpcClientRequests } from '../observability/metrics';
 import type { RequestPacket } from './rpc-packet';
 import { decodeJson, encodeJson, ReplyPacketSchema } from './rpc-packet';
 
@@ -48,16 +54,31 @@ export async function request<C extends RpcContract>(
   if (maxPayload !== undefined && bytes.length > maxPayload) {
     throw new PayloadTooLargeError(maxPayload);
   }
-  let replyBytes: Uint8Array;
+  // The id of the request in hand goes along, so the handler's logs carry it too.
+  const hdrs = headers();
+  hdrs.set(REQUEST_ID_HEADER, currentRequestId() ?? acceptRequestId(undefined));
+  const started = performance.now();
+  let outcome = 'ok';
   try {
-    const msg = await nc.request(subject, bytes, {
-      timeout: options.timeoutMs ?? DEFAULT_RPC_TIMEOUT_MS,
-    });
-    replyBytes = msg.data;
+    let replyBytes: Uint8Array;
+    try {
+      const msg = await nc.request(subject, bytes, {
+        timeout: options.timeoutMs ?? DEFAULT_RPC_TIMEOUT_MS,
+        headers: hdrs,
+      });
+      replyBytes = msg.data;
+    } catch (error) {
+      throw natsFailure(error, subject);
+    }
+    return decodeReply(contract, replyBytes);
   } catch (error) {
-    throw natsFailure(error, subject);
+    outcome = outcomeOf(error);
+    throw error;
+  } finally {
+    const labels = { subject: contract.subject, outcome };
+    rpcClientRequests.inc(labels);
+    rpcClientDuration.observe(labels, (performance.now() - started) / 1000);
   }
-  return decodeReply(contract, replyBytes);
 }
 
 /** The reply bytes of `contract`: its validated value, or the typed error inside. */

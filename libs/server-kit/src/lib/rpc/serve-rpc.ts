@@ -13,6 +13,11 @@ import {
 import type { Msg, NatsConnection, Subscription } from 'nats';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import {
+  acceptRequestId,
+  REQUEST_ID_HEADER,
+  runWithRequestId,
+} from '../observability/request-context';
 import { decodeJson, encodeJson } from './rpc-packet';
 import { toParleyError } from './to-parley-error';
 
@@ -68,7 +73,9 @@ export function serveRpc<C extends RpcContract>(
         options.logger.warn({ subject, err: error.message }, 'subscription error');
         return;
       }
-      void answer(msg);
+      void runWithRequestId(acceptRequestId(msg.headers?.get(REQUEST_ID_HEADER)), () =>
+        answer(msg),
+      );
     },
   });
 }

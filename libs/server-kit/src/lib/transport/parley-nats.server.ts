@@ -13,6 +13,12 @@ import type { NatsContext } from '@nestjs/microservices';
 import { namespaced, ValidationFailedError } from '@parley/contracts';
 import type { Msg, NatsConnection, Subscription } from 'nats';
 import type { Logger } from 'pino';
+import { outcomeOf, rpcServerDuration, rpcServerRequests } from '../observability/metrics';
+import {
+  acceptRequestId,
+  REQUEST_ID_HEADER,
+  runWithRequestId,
+} from '../observability/request-context';
 import { encodeJson } from '../rpc/rpc-packet';
 import { InFlight } from './in-flight';
 
@@ -23,6 +29,8 @@ export interface ParleyNatsServerOptions {
   readonly logger: Logger;
   /** How long closing waits for in-flight requests. */
   readonly shutdownTimeoutMs: number;
+  /** Service name in the metrics labels (default: the queue). */
+  readonly service?: string;
 }
 
 type Publisher = (packet: { isDisposed?: boolean; err?: unknown }) => unknown;
@@ -31,7 +39,8 @@ export class ParleyNatsServer extends ServerNats {
   private connection: NatsConnection | undefined;
   private readonly subs: Subscription[] = [];
   private readonly inFlight = new InFlight();
-  private readonly finishers = new WeakMap<Msg, () => void>();
+  private readonly finishers = new WeakMap<Msg, (outcome?: string) => void>();
+  private readonly measured = new WeakSet<Msg>();
   private readonly replying = new WeakSet<Msg>();
   private stopping: Promise<boolean> | undefined;
 
@@ -42,6 +51,11 @@ export class ParleyNatsServer extends ServerNats {
   /** The service's shared connection; must be set before `listen`. */
   useConnection(connection: NatsConnection): void {
     this.connection = connection;
+  }
+
+  /** True once shutdown began (readiness turns 503). */
+  get isStopping(): boolean {
+    return this.stopping !== undefined;
   }
 
   /** Requests and events being handled right now. */
@@ -66,15 +80,35 @@ export class ParleyNatsServer extends ServerNats {
     }
   }
 
-  override async handleMessage(channel: string, natsMsg: Msg): Promise<void> {
-    const finish = this.inFlight.begin();
+  override handleMessage(channel: string, natsMsg: Msg): Promise<void> {
+    // The caller's request id (or a new one) for every log line of this request.
+    const requestId = acceptRequestId(natsMsg.headers?.get(REQUEST_ID_HEADER));
+    return runWithRequestId(requestId, () => this.handleInContext(channel, natsMsg));
+  }
+
+  private async handleInContext(channel: string, natsMsg: Msg): Promise<void> {
+    const endWork = this.inFlight.begin();
+    const started = performance.now();
+    const finish = (outcome = 'ok') => {
+      if (!this.measured.has(natsMsg)) {
+        this.measured.add(natsMsg);
+        const labels = { service: this.kit.service ?? this.kit.queue, subject: channel, outcome };
+        rpcServerRequests.inc(labels);
+        rpcServerDuration.observe(labels, (performance.now() - started) / 1000);
+        this.kit.logger.debug(
+          { subject: channel, outcome, ms: Math.round(performance.now() - started) },
+          'request handled',
+        );
+      }
+      endWork();
+    };
     this.finishers.set(natsMsg, finish);
     try {
       await super.handleMessage(channel, natsMsg);
       // Requests finish when their last reply goes out (see getPublisher); events here.
       if (!this.replying.has(natsMsg)) finish();
     } catch (error) {
-      finish();
+      finish('VALIDATION_FAILED');
       this.kit.logger.warn(
         { subject: natsMsg.subject, err: error instanceof Error ? error.message : typeof error },
         'unreadable NATS packet',
@@ -92,7 +126,7 @@ export class ParleyNatsServer extends ServerNats {
     this.replying.add(natsMsg);
     return (packet) => {
       const sent = publish(packet);
-      if (packet.isDisposed || packet.err !== undefined) finish?.();
+      if (packet.isDisposed || packet.err !== undefined) finish?.(outcomeOf(packet.err));
       return sent;
     };
   }
