@@ -108,7 +108,7 @@ describe('register, authenticate, upload, fetch', () => {
       body: mallory.registrationBody(nonce, [], other.identity),
     });
     expect(res.status).toBe(401);
-    expect(res.body.code).toBe('UNAUTHENTICATED');
+    expect(res.body.error.code).toBe('UNAUTHENTICATED');
     expect(await directoryDeviceCount(mallory.userId)).toBe(0);
     // The nonce was burned by the failed attempt: a correct signature with it fails too.
     const retry = await http(stack.url, 'POST', '/v1/devices', {
@@ -127,7 +127,7 @@ describe('register, authenticate, upload, fetch', () => {
       body: squatter.registrationBody(nonce),
     });
     expect(taken.status).toBe(409);
-    expect(taken.body.code).toBe('CONFLICT');
+    expect(taken.body.error.code).toBe('CONFLICT');
     // Registering again with its own key is idempotent and yields a fresh token.
     const again = await owner.register(stack.url);
     expect(again.status).toBe(201);
@@ -180,7 +180,7 @@ describe('register, authenticate, upload, fetch', () => {
     );
     const bad = await http(stack.url, 'PUT', path, { token: hana.token!, body: wire(forged) });
     expect(bad.status).toBe(400);
-    expect(bad.body.code).toBe('INVALID_SIGNATURE');
+    expect(bad.body.error.code).toBe('INVALID_SIGNATURE');
     const other = await http(stack.url, 'PUT', path, { token: ivan.token!, body: wire(next) });
     expect(other.status).toBe(403);
 
@@ -220,7 +220,7 @@ describe('register, authenticate, upload, fetch', () => {
       },
     );
     expect(res.status).toBe(403);
-    expect(res.body.code).toBe('FORBIDDEN');
+    expect(res.body.error.code).toBe('FORBIDDEN');
     const ownUserOtherDevice = await http(
       stack.url,
       'GET',
@@ -252,26 +252,26 @@ describe('register, authenticate, upload, fetch', () => {
     }
     const expired = await http(stack.url, 'GET', path, { token: frank.token! });
     expect(expired.status).toBe(401);
-    expect(expired.body.code).toBe('UNAUTHENTICATED');
+    expect(expired.body.error.code).toBe('UNAUTHENTICATED');
   });
 
   it('answers 400 for malformed JSON and invalid fields, 413 for an oversize body', async () => {
     const bad = await http(stack.url, 'POST', '/v1/auth/challenge', { rawBody: '{"userId": "a",' });
     expect(bad.status).toBe(400);
-    expect(bad.body.code).toBe('VALIDATION_FAILED');
+    expect(bad.body.error.code).toBe('VALIDATION_FAILED');
 
     const wrongType = await http(stack.url, 'POST', '/v1/auth/challenge', {
       rawBody: 'userId=a&deviceId=1',
       headers: { 'content-type': 'text/plain' },
     });
     expect(wrongType.status).toBe(415);
-    expect(wrongType.body.code).toBe('VALIDATION_FAILED');
+    expect(wrongType.body.error.code).toBe('VALIDATION_FAILED');
 
     const invalid = await http(stack.url, 'POST', '/v1/auth/challenge', {
       body: { userId: 'a.b', deviceId: 0 },
     });
     expect(invalid.status).toBe(400);
-    expect(invalid.body.details.issues.map((i: { path: string }) => i.path).sort()).toEqual([
+    expect(invalid.body.error.details.issues.map((i: { path: string }) => i.path).sort()).toEqual([
       'deviceId',
       'userId',
     ]);
@@ -292,7 +292,7 @@ describe('register, authenticate, upload, fetch', () => {
       }),
     });
     expect(huge.status).toBe(413);
-    expect(huge.body.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(huge.body.error.code).toBe('PAYLOAD_TOO_LARGE');
   });
 
   it('answers 404 for an unknown user, device or route', async () => {
@@ -302,7 +302,7 @@ describe('register, authenticate, upload, fetch', () => {
       token: gina.token!,
     });
     expect(unknownUser.status).toBe(404);
-    expect(unknownUser.body.code).toBe('NOT_FOUND');
+    expect(unknownUser.body.error.code).toBe('NOT_FOUND');
     const unknownDevice = await http(
       stack.url,
       'GET',

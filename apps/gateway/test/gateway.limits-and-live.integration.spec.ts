@@ -80,7 +80,7 @@ describe('per-device rate limits', () => {
     expect(statuses.slice(0, RATE_LIMIT - 2).every((s) => s === 200)).toBe(true);
     const limited = await http(stack.url, 'GET', path, { token: a.token! });
     expect(limited.status).toBe(429);
-    expect(limited.body.code).toBe('RATE_LIMITED');
+    expect(limited.body.error.code).toBe('RATE_LIMITED');
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
     // Another device is not affected.
     const other = await http(stack.url, 'GET', `/v1/users/${b.userId}/devices/1/prekey-stock`, {

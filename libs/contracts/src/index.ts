@@ -108,3 +108,7 @@ export {
   registrationMessage,
 } from './lib/auth/device-auth-messages';
 export type { RegistrationPayload } from './lib/auth/device-auth-messages';
+
+// The gateway's public API (HTTP bodies and WebSocket frames), shared with the client SDK.
+export * from './lib/public/gateway-http';
+export * from './lib/public/live-frames';

@@ -1,5 +1,5 @@
 /**
- * One error shape for every HTTP answer: `{ code, message, details? }` with the status of
+ * One error shape for every HTTP answer: `{ error: { code, message, details? } }` with the status of
  * its code (`httpStatusOf`), whether it came from a service over NATS, from a guard, from
  * Nest (unknown route) or from Fastify before Nest saw the request (bad JSON, too large).
  */
@@ -17,7 +17,8 @@ import { ThrottlerException } from '@nestjs/throttler';
 
 export interface HttpError {
   readonly status: number;
-  readonly body: SerializedParleyError;
+  /** `{ error: {...} }` (ApiErrorBodySchema): the public API's one error body. */
+  readonly body: { readonly error: SerializedParleyError };
 }
 
 const CODE_OF_STATUS: Readonly<Record<number, ErrorCode>> = {
@@ -52,6 +53,15 @@ export function toHttpError(
   bodyLimit: number,
   retryAfterMs: number,
 ): HttpError {
+  const { status, body } = classify(exception, bodyLimit, retryAfterMs);
+  return { status, body: { error: body } };
+}
+
+function classify(
+  exception: unknown,
+  bodyLimit: number,
+  retryAfterMs: number,
+): { status: number; body: SerializedParleyError } {
   if (isParleyError(exception)) {
     return { status: httpStatusOf(exception.code), body: exception.toJSON() };
   }

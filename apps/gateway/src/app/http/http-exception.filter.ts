@@ -23,7 +23,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
     );
     if (status >= 500) {
       this.logger.error(
-        { err: { type: (exception as Error | undefined)?.name }, code: body.code },
+        { err: { type: (exception as Error | undefined)?.name }, code: body.error.code },
         'request failed',
       );
     }

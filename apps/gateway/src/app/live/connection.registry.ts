@@ -5,13 +5,14 @@
  */
 import { Injectable } from '@nestjs/common';
 import type { DeviceAddress } from '@parley/contracts';
+import { CLOSE_REPLACED } from '@parley/contracts';
 
 /** What the registry needs of a socket (ws's WebSocket fits). */
 export interface LiveSocket {
   close(code?: number, reason?: string): void;
 }
 
-export const CLOSE_REPLACED = 4409;
+export { CLOSE_REPLACED };
 
 export function deviceKey(device: DeviceAddress): string {
   return `${device.userId}:${device.deviceId}`;
