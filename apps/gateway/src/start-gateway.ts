@@ -2,6 +2,7 @@
 import { bootstrapService, PARLEY_LOGGER } from '@parley/server-kit';
 import type { RunningService } from '@parley/server-kit';
 import type { Logger } from 'pino';
+import { GatewayDatabase } from './app/database/gateway.database';
 import { GatewayModule } from './app/gateway.module';
 import { configureHttp } from './app/http/configure-http';
 import type { GatewayConfig } from './gateway.config';
@@ -23,6 +24,10 @@ export async function startGateway(
     module: GatewayModule,
     config,
     http: true,
+    // /health/ready: a `select 1` through the gateway's own client.
+    readiness: {
+      database: (app) => app.get(GatewayDatabase, { strict: false }).client.$queryRaw`SELECT 1`,
+    },
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.shutdownHooks === undefined ? {} : { shutdownHooks: options.shutdownHooks }),
     httpOptions: {

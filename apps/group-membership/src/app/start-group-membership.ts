@@ -3,6 +3,7 @@ import { SERVICES } from '@parley/contracts';
 import type { RunningService } from '@parley/server-kit';
 import { bootstrapService } from '@parley/server-kit';
 import type { Logger } from 'pino';
+import { GroupMembershipDatabase } from '../database/group-membership.database';
 import type { GroupMembershipConfig } from './group-membership.config';
 import { GroupMembershipModule } from './group-membership.module';
 
@@ -21,6 +22,11 @@ export function startGroupMembership(
     module: GroupMembershipModule,
     config,
     http: config.PARLEY_HTTP_PORT !== undefined,
+    // /health/ready: a `select 1` through this service's own client.
+    readiness: {
+      database: (app) =>
+        app.get(GroupMembershipDatabase, { strict: false }).client.$queryRaw`SELECT 1`,
+    },
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.shutdownHooks === undefined ? {} : { shutdownHooks: options.shutdownHooks }),
   });

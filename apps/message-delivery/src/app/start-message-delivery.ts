@@ -1,8 +1,9 @@
 /** Starts one instance of the service (main.ts and the tests share this). */
 import { SERVICES } from '@parley/contracts';
 import type { RunningService } from '@parley/server-kit';
-import { bootstrapService } from '@parley/server-kit';
+import { bootstrapService, setMailboxDepthSource } from '@parley/server-kit';
 import type { Logger } from 'pino';
+import { MessageDeliveryDatabase } from '../database/message-delivery.database';
 import type { MessageDeliveryConfig } from './message-delivery.config';
 import { MessageDeliveryModule } from './message-delivery.module';
 
@@ -12,16 +13,29 @@ export interface StartOptions {
   readonly shutdownHooks?: boolean;
 }
 
-export function startMessageDelivery(
+export async function startMessageDelivery(
   config: MessageDeliveryConfig,
   options: StartOptions = {},
 ): Promise<RunningService> {
-  return bootstrapService({
+  const running = await bootstrapService({
     service: SERVICES.messageDelivery,
     module: MessageDeliveryModule,
     config,
     http: config.PARLEY_HTTP_PORT !== undefined,
+    // /health/ready: a `select 1` through this service's own client.
+    readiness: {
+      database: (app) =>
+        app.get(MessageDeliveryDatabase, { strict: false }).client.$queryRaw`SELECT 1`,
+    },
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.shutdownHooks === undefined ? {} : { shutdownHooks: options.shutdownHooks }),
   });
+  // parley_mailbox_depth, read when Prometheus scrapes (read-only, one count).
+  const db = running.app.get(MessageDeliveryDatabase, { strict: false });
+  setMailboxDepthSource(async () => {
+    const [row] = await db.client.$queryRaw<{ n: number }[]>`
+      SELECT count(*)::int AS n FROM message_delivery.mailbox_entries`;
+    return row?.n ?? 0;
+  });
+  return running;
 }

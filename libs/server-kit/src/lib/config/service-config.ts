@@ -42,7 +42,10 @@ export const BaseServiceEnvSchema = z.object({
   PARLEY_LOG_LEVEL: z
     .enum(LOG_LEVELS, { message: `expected one of ${LOG_LEVELS.join(', ')}` })
     .default('info'),
-  /** Port of the optional HTTP listener (/health); no listener when unset. */
+  /**
+   * Port of the HTTP listener (/health/live, /health/ready, /metrics; the gateway's API);
+   * a NATS-only service has no listener when unset (0: any free port).
+   */
   PARLEY_HTTP_PORT: envInt(0, 65535).optional(),
   /** This instance's id in logs and presence (a NATS subject token). */
   PARLEY_INSTANCE_ID: z
