@@ -1,0 +1,42 @@
+/** The push registrations' NATS request handlers: one per `Rpc.push` contract. */
+import { Controller, Inject, UseInterceptors } from '@nestjs/common';
+import type { ReplyOf, RequestOf } from '@parley/contracts';
+import { ConflictError, Rpc } from '@parley/contracts';
+import { DatabaseErrorsInterceptor, RpcHandler, RpcPayload } from '@parley/server-kit';
+import { PushProviders } from '../providers/push-providers';
+import { RegistrationsRepository } from './registrations.repository';
+
+const C = Rpc.push;
+
+@Controller()
+@UseInterceptors(DatabaseErrorsInterceptor)
+export class RegistrationsController {
+  constructor(
+    @Inject(RegistrationsRepository) private readonly registrations: RegistrationsRepository,
+    @Inject(PushProviders) private readonly providers: PushProviders,
+  ) {}
+
+  /** One registration per device and provider: registering again replaces the endpoint. */
+  @RpcHandler(C.register)
+  async register(
+    @RpcPayload(C.register) req: RequestOf<typeof C.register>,
+  ): Promise<ReplyOf<typeof C.register>> {
+    // Refused up front: a registration this deployment could never push to would only
+    // make the device believe it will be woken.
+    if (!this.providers.get(req.endpoint.provider)) {
+      throw new ConflictError(
+        'provider-not-configured',
+        `push provider ${req.endpoint.provider} is not configured on this server`,
+      );
+    }
+    const registeredAt = await this.registrations.upsert(req.device, req.endpoint);
+    return { registeredAt: registeredAt.getTime() };
+  }
+
+  @RpcHandler(C.unregister)
+  async unregister(
+    @RpcPayload(C.unregister) req: RequestOf<typeof C.unregister>,
+  ): Promise<ReplyOf<typeof C.unregister>> {
+    return { removed: await this.registrations.remove(req.device, req.provider) };
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * Turns one `stored-for-offline-device` event into at most one wake-up per registration of
+ * the device and coalescing window. What it returns decides the event's fate: it resolves
+ * when every claimed registration was pushed, dropped or deliberately skipped (the event is
+ * acked), and throws PushRetryError when a push failed transiently (the event is nak'ed and
+ * comes back; the claim was given back, so the retry is not coalesced away).
+ */
+import { Inject, Injectable } from '@nestjs/common';
+import type { DeviceAddress, EventOf } from '@parley/contracts';
+import { Events } from '@parley/contracts';
+import { PARLEY_CONFIG, PARLEY_LOGGER } from '@parley/server-kit';
+import type { Logger } from 'pino';
+import type { PushNotificationConfig } from '../app/push-notification.config';
+import { PushProviders } from '../providers/push-providers';
+import type { PushResult } from '../providers/push-provider';
+import { redact, WAKE_UP } from '../providers/push-provider';
+import type { ClaimedRegistration } from '../registrations/registrations.repository';
+import { RegistrationsRepository } from '../registrations/registrations.repository';
+
+export type StoredForOfflineDevice = EventOf<typeof Events.delivery.storedForOfflineDevice>;
+
+export type PushOutcome = PushResult['kind'] | 'provider-disabled';
+
+export interface WakeUpReport {
+  /** Registrations inside their coalescing window, or none at all: nothing was sent. */
+  readonly coalescedOrUnregistered: boolean;
+  readonly outcomes: readonly PushOutcome[];
+}
+
+/** At least one push failed transiently: the event must come back. */
+export class PushRetryError extends Error {
+  constructor(readonly failures: number) {
+    super(`${failures} push(es) failed transiently`);
+  }
+  override get name(): string {
+    return 'PushRetryError';
+  }
+}
+
+@Injectable()
+export class WakeUpDispatcher {
+  constructor(
+    @Inject(RegistrationsRepository) private readonly registrations: RegistrationsRepository,
+    @Inject(PushProviders) private readonly providers: PushProviders,
+    @Inject(PARLEY_CONFIG) private readonly config: PushNotificationConfig,
+    @Inject(PARLEY_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async handle(event: StoredForOfflineDevice): Promise<WakeUpReport> {
+    const claims = await this.registrations.claimDue(
+      event.recipient,
+      this.config.PUSH_COALESCE_WINDOW_MS,
+    );
+    if (claims.length === 0) return { coalescedOrUnregistered: true, outcomes: [] };
+    const outcomes = await Promise.all(claims.map((claim) => this.pushOne(claim)));
+    const retries = outcomes.filter((o) => o === 'retryable').length;
+    if (retries > 0) throw new PushRetryError(retries);
+    return { coalescedOrUnregistered: false, outcomes };
+  }
+
+  private async pushOne(claim: ClaimedRegistration): Promise<PushOutcome> {
+    const provider = this.providers.get(claim.endpoint.provider);
+    const log = this.logger.child({
+      device: deviceLabel(claim.device),
+      provider: claim.endpoint.provider,
+      endpoint: endpointLabel(claim),
+    });
+    if (!provider) {
+      // Registered while the provider was configured; the claim stays, so this is logged
+      // once per window rather than once per message.
+      log.warn('push provider not configured: wake-up skipped');
+      return 'provider-disabled';
+    }
+    let result: PushResult;
+    try {
+      result = await provider.send(claim.endpoint, WAKE_UP);
+    } catch (error) {
+      // A provider bug, not an answer of the push service: treat as transient.
+      log.error({ err: { type: (error as Error).name } }, 'push provider threw');
+      result = { kind: 'retryable', reason: 'provider error' };
+    }
+    switch (result.kind) {
+      case 'delivered':
+        await this.registrations.recordDelivered(claim);
+        log.info('wake-up pushed');
+        break;
+      case 'endpoint-gone':
+        await this.registrations.removeEndpoint(claim);
+        log.info({ reason: result.reason }, 'push endpoint gone: registration removed');
+        break;
+      case 'retryable':
+        await this.registrations.release(claim);
+        log.warn({ reason: result.reason }, 'push failed transiently; the event will come back');
+        break;
+      case 'rejected': {
+        const dropped = await this.registrations.recordRejected(
+          claim,
+          this.config.PUSH_MAX_REJECTED,
+        );
+        log.warn(
+          { reason: result.reason, dropped },
+          dropped ? 'push rejected too often: registration removed' : 'push rejected',
+        );
+        break;
+      }
+    }
+    return result.kind;
+  }
+}
+
+function deviceLabel(device: DeviceAddress): string {
+  return `${device.userId}/${device.deviceId}`;
+}
+
+/** Web Push: the push service's host only; APNs/FCM: a shortened token. */
+function endpointLabel(claim: ClaimedRegistration): string {
+  const endpoint = claim.endpoint;
+  if (endpoint.provider !== 'webpush') return redact(endpoint.token);
+  try {
+    return new URL(endpoint.endpoint).host;
+  } catch {
+    return '(invalid url)';
+  }
+}
