@@ -83,7 +83,9 @@ describe('prekey directory over NATS', () => {
     // The identity-key lookup (the gateway's login) hands out no one-time prekey.
     const device = await h.call(P.getDevice, { userId: alice.userId, deviceId: 1 });
     expect(device.identityKey).toEqual(alice.identity.publicKey);
-    expect((await h.call(P.getStock, { userId: alice.userId, deviceId: 1 })).oneTimePreKeys).toBe(14);
+    expect((await h.call(P.getStock, { userId: alice.userId, deviceId: 1 })).oneTimePreKeys).toBe(
+      14,
+    );
   });
 
   it('a fetched bundle starts a real X3DH session that the owner accepts with its prekeys', async () => {
@@ -102,6 +104,31 @@ describe('prekey directory over NATS', () => {
     expect(opened.usedOneTimePreKeyId).toBe(bundle.oneTimePreKey?.id);
     expect(opened.usedOneTimePreKeyId).toBe(10);
     expect(opened.remoteIdentityKey).toEqual(alice.identity.publicKey);
+  });
+
+  it('lists the devices of several users in one call, spending no one-time prekey', async () => {
+    const bob = userId('list-bob');
+    const b1 = makeDevice(bob, 3);
+    const b2 = makeDevice(bob, 1);
+    const carol = makeDevice(userId('list-carol'), 9);
+    await h.call(P.registerDevice, registerRequest(b1, b1.oneTimePreKeys(1, 2)));
+    await h.call(P.registerDevice, registerRequest(b2));
+    await h.call(P.registerDevice, registerRequest(carol));
+    const reply = await h.call(P.listDevices, {
+      userIds: [carol.userId, 'list-nobody', bob],
+    });
+    expect(reply.users.map((u) => [u.userId, u.devices.map((d) => d.deviceId)])).toEqual([
+      [carol.userId, [9]],
+      ['list-nobody', []],
+      [bob, [1, 3]],
+    ]);
+    const bobDevices = reply.users[2]!.devices;
+    expect(bobDevices[0]!.identityKey).toEqual(b2.identity.publicKey);
+    expect(bobDevices[1]!.identityKey).toEqual(b1.identity.publicKey);
+    expect(Math.abs(bobDevices[0]!.registeredAt - Date.now())).toBeLessThan(60_000);
+    expect((await h.call(P.getStock, { userId: bob, deviceId: 3 })).oneTimePreKeys).toBe(2);
+    const dup = await failure(h.call(P.listDevices, { userIds: [bob, bob] }));
+    expect(dup.code).toBe('VALIDATION_FAILED');
   });
 
   it('serves every device of a user, or one of them', async () => {

@@ -78,6 +78,7 @@ export {
   InvalidSignatureError,
   StaleDevicesError,
   MissingDevicesError,
+  MismatchedDevicesError,
   EpochConflictError,
   NotAMemberError,
 } from './lib/errors/parley-error';

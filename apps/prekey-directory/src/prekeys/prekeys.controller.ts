@@ -53,4 +53,11 @@ export class PrekeysController {
   ): Promise<ReplyOf<typeof C.getDevice>> {
     return this.prekeys.getDevice(req);
   }
+
+  @RpcHandler(C.listDevices)
+  listDevices(
+    @RpcPayload(C.listDevices) req: RequestOf<typeof C.listDevices>,
+  ): Promise<ReplyOf<typeof C.listDevices>> {
+    return this.prekeys.listDevices(req);
+  }
 }

@@ -75,6 +75,23 @@ export class PrekeysRepository {
       : undefined;
   }
 
+  /** Every device of these users, one query (unknown users simply have no rows). */
+  async listDevices(
+    userIds: readonly string[],
+  ): Promise<(DeviceRecord & { userId: string; deviceId: number })[]> {
+    const rows = await this.db.client.device.findMany({
+      where: { userId: { in: [...userIds] } },
+      select: { userId: true, deviceId: true, identityKey: true, registeredAt: true },
+      orderBy: [{ userId: 'asc' }, { deviceId: 'asc' }],
+    });
+    return rows.map((r) => ({
+      userId: r.userId,
+      deviceId: Number(r.deviceId),
+      identityKey: bytes(r.identityKey),
+      registeredAt: r.registeredAt,
+    }));
+  }
+
   async insertDevice(
     tx: Tx,
     userId: string,

@@ -130,6 +130,23 @@ export class PrekeysService {
     };
   }
 
+  async listDevices(
+    req: RequestOf<Prekeys['listDevices']>,
+  ): Promise<ReplyOf<Prekeys['listDevices']>> {
+    const rows = await this.repo.listDevices(req.userIds);
+    const byUser = new Map<string, ReplyOf<Prekeys['listDevices']>['users'][number]['devices']>(
+      req.userIds.map((u) => [u, []]),
+    );
+    for (const r of rows) {
+      byUser.get(r.userId)?.push({
+        deviceId: r.deviceId,
+        identityKey: r.identityKey,
+        registeredAt: r.registeredAt.getTime(),
+      });
+    }
+    return { users: req.userIds.map((userId) => ({ userId, devices: byUser.get(userId) ?? [] })) };
+  }
+
   async getStock(req: RequestOf<Prekeys['getStock']>): Promise<ReplyOf<Prekeys['getStock']>> {
     const [signed, count] = await Promise.all([
       this.repo.currentSignedPreKey(req.userId, req.deviceId),

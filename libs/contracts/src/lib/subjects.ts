@@ -36,6 +36,7 @@ export function createSubjects(namespace?: string) {
       rotateSignedPreKey: s('prekeys.rotate-signed'),
       getStock: s('prekeys.stock'),
       getDevice: s('prekeys.device'),
+      listDevices: s('prekeys.list-devices'),
     },
     groups: {
       create: s('groups.create'),

@@ -18,6 +18,7 @@ export const ERROR_CODES = [
   'MISSING_DEVICES',
   'EPOCH_CONFLICT',
   'NOT_A_MEMBER',
+  'MISMATCHED_DEVICES',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -41,6 +42,8 @@ const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   MISSING_DEVICES: 409,
   EPOCH_CONFLICT: 409,
   NOT_A_MEMBER: 403,
+  // Signal's 409 for a send whose recipients are not exactly the current devices.
+  MISMATCHED_DEVICES: 409,
 };
 
 /** The HTTP status the gateway answers with for an error code. */

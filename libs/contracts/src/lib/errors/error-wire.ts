@@ -3,7 +3,13 @@
  * malformed or foreign error reply becomes an InternalError instead of a crash or a lie.
  */
 import { z } from 'zod';
-import { ID_MAX_LENGTH, MAX_ENVELOPES_PER_SEND, MAX_ERROR_MESSAGE_LENGTH } from '../limits';
+import {
+  ID_MAX_LENGTH,
+  MAX_DEVICES_PER_USER,
+  MAX_ENVELOPES_PER_SEND,
+  MAX_ERROR_MESSAGE_LENGTH,
+  MAX_GROUP_MEMBERS,
+} from '../limits';
 import { DeviceAddressSchema } from '../primitives/ids';
 import type { ErrorCode } from './error-codes';
 import { ERROR_CODES } from './error-codes';
@@ -14,6 +20,7 @@ import {
   ForbiddenError,
   InternalError,
   InvalidSignatureError,
+  MismatchedDevicesError,
   MissingDevicesError,
   NotAMemberError,
   NotFoundError,
@@ -39,6 +46,8 @@ export const SerializedParleyErrorSchema = z.object({
 });
 
 const Devices = z.array(DeviceAddressSchema).max(MAX_ENVELOPES_PER_SEND);
+/** Missing devices of a group send: every device of every member at most. */
+const GroupDevices = z.array(DeviceAddressSchema).max(MAX_GROUP_MEMBERS * MAX_DEVICES_PER_USER);
 
 type Rebuild = (message: string, details: unknown) => ParleyError | undefined;
 
@@ -98,6 +107,10 @@ const REBUILD: Readonly<Record<ErrorCode, Rebuild>> = {
   NOT_A_MEMBER: withDetails(
     z.object({ groupId: z.string().max(ID_MAX_LENGTH) }),
     (d, m) => new NotAMemberError(d.groupId, m),
+  ),
+  MISMATCHED_DEVICES: withDetails(
+    z.object({ missing: GroupDevices, stale: Devices }),
+    (d, m) => new MismatchedDevicesError(d.missing, d.stale, m),
   ),
 };
 

@@ -15,6 +15,7 @@ import {
   hasErrorCode,
   InternalError,
   InvalidSignatureError,
+  MismatchedDevicesError,
   MissingDevicesError,
   NotAMemberError,
   NotFoundError,
@@ -45,6 +46,7 @@ const samples: ParleyError[] = [
   new MissingDevicesError(one, [{ userId: 'carol', deviceId: 9 }]),
   new EpochConflictError(7),
   new NotAMemberError('team-1'),
+  new MismatchedDevicesError(one, [{ userId: 'carol', deviceId: 9 }]),
 ];
 
 /** What crossing NATS does to a value: JSON out, JSON in. */
@@ -80,6 +82,16 @@ describe('ParleyError', () => {
     expect(hasErrorCode(back, 'NOT_FOUND')).toBe(false);
   });
 
+  it('MISMATCHED_DEVICES keeps its missing and stale lists after the trip', () => {
+    const stale = [{ userId: 'carol', deviceId: 9 }];
+    const back = overTheWire(new MismatchedDevicesError(one, stale));
+    if (!(back instanceof MismatchedDevicesError)) throw new Error('wrong class');
+    expect(back.missing).toEqual(one);
+    expect(back.stale).toEqual(stale);
+    expect(back.details).toEqual({ missing: one, stale });
+    expect(httpStatusOf(back.code)).toBe(409);
+  });
+
   it('maps codes to HTTP statuses', () => {
     expect(ERROR_CODES.map((c) => [c, httpStatusOf(c)])).toEqual([
       ['VALIDATION_FAILED', 400],
@@ -96,6 +108,7 @@ describe('ParleyError', () => {
       ['MISSING_DEVICES', 409],
       ['EPOCH_CONFLICT', 409],
       ['NOT_A_MEMBER', 403],
+      ['MISMATCHED_DEVICES', 409],
     ]);
   });
 

@@ -172,6 +172,24 @@ export class MissingDevicesError extends ParleyError<{
   }
 }
 
+/**
+ * A send's recipients are not exactly the current devices (docs/gateway-api.md): `missing`
+ * devices exist but got no envelope, `stale` devices got one but are not current devices of
+ * a current recipient (or group member). Nothing was stored; refresh, re-encrypt, resend.
+ */
+export class MismatchedDevicesError extends ParleyError<{
+  missing: DeviceAddress[];
+  stale: DeviceAddress[];
+}> {
+  constructor(
+    readonly missing: readonly DeviceAddress[],
+    readonly stale: readonly DeviceAddress[],
+    message = `recipient devices mismatch: ${missing.length} missing, ${stale.length} stale`,
+  ) {
+    super('MISMATCHED_DEVICES', message, { missing: [...missing], stale: [...stale] });
+  }
+}
+
 /** A membership change was based on an older epoch than the group's current one. */
 export class EpochConflictError extends ParleyError<{ currentEpoch: number }> {
   constructor(

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   MAX_ENVELOPES_PER_SEND,
+  MAX_GROUP_MEMBERS,
   MAX_MESSAGE_CONTENT_BYTES,
   MAX_ONE_TIME_PREKEYS_PER_UPLOAD,
   MAX_SEND_CONTENT_TOTAL_BYTES,
@@ -95,6 +96,24 @@ describe('prekey-directory contracts', () => {
     const wire: unknown = JSON.parse(JSON.stringify(z.encode(reply, domain)));
     expect(wire).toMatchObject({ bundles: [{ identityKey: expect.any(String) }, {}] });
     expect(reply.parse(wire)).toEqual(domain);
+  });
+
+  it('list-devices: 1..MAX_GROUP_MEMBERS unique users; the reply carries identity keys', () => {
+    const list = Rpc.prekeys.listDevices;
+    expect(list.subject).toBe('parley.prekeys.list-devices');
+    expect(list.request.safeParse({ userIds: ['bob', 'carol'] }).success).toBe(true);
+    expect(list.request.safeParse({ userIds: [] }).success).toBe(false);
+    expect(list.request.safeParse({ userIds: ['bob', 'bob'] }).success).toBe(false);
+    const ids = (n: number) => Array.from({ length: n }, (_, i) => `u${i}`);
+    expect(list.request.safeParse({ userIds: ids(MAX_GROUP_MEMBERS) }).success).toBe(true);
+    expect(list.request.safeParse({ userIds: ids(MAX_GROUP_MEMBERS + 1) }).success).toBe(false);
+    const reply = list.reply.parse({
+      users: [
+        { userId: 'bob', devices: [{ deviceId: 2, identityKey: key(), registeredAt: 5 }] },
+        { userId: 'nobody', devices: [] },
+      ],
+    });
+    expect(reply.users[0]?.devices[0]?.identityKey).toHaveLength(32);
   });
 
   it('the prekeys.low event is a JetStream event', () => {
@@ -221,6 +240,16 @@ describe('message-delivery contracts', () => {
     const wire = { sender, clientMessageId: 'm', envelopes: fits };
     expect(send.safeParse(wire).success).toBe(true);
     expect(Buffer.byteLength(JSON.stringify(wire))).toBeLessThan(NATS_MAX_PAYLOAD_BYTES);
+  });
+
+  it('a pairwise send may name the group and epoch it is for', () => {
+    const base = { sender, clientMessageId: 'm', envelopes: [env('bob', 1)] };
+    expect(send.parse({ ...base, group: { groupId: 'g', epoch: 3 } }).group).toEqual({
+      groupId: 'g',
+      epoch: 3,
+    });
+    expect(send.safeParse({ ...base, group: { groupId: 'g' } }).success).toBe(false);
+    expect(send.safeParse({ ...base, group: { groupId: 'a.b', epoch: 0 } }).success).toBe(false);
   });
 
   it('group sends carry one ciphertext and the epoch', () => {

@@ -47,6 +47,11 @@ export const SendPairwiseRequestSchema = z
     sender: DeviceAddressSchema,
     clientMessageId: ClientMessageIdSchema,
     envelopes: z.array(EnvelopeSchema).min(1).max(MAX_ENVELOPES_PER_SEND),
+    /**
+     * A pairwise-encrypted group message: the sender must be a member, `epoch` the group's
+     * current one, and the envelopes must cover every device of every member but the sender's.
+     */
+    group: z.object({ groupId: GroupIdSchema, epoch: EpochSchema }).optional(),
   })
   .superRefine((req, ctx) => {
     const seen = new Set<string>();

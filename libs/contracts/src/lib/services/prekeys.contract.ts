@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { defineEvent, defineRpc } from '../contract';
 import {
   MAX_DEVICES_PER_USER,
+  MAX_GROUP_MEMBERS,
   MAX_ONE_TIME_PREKEY_STOCK,
   MAX_ONE_TIME_PREKEYS_PER_UPLOAD,
 } from '../limits';
@@ -101,6 +102,34 @@ export const GetDeviceReplySchema = z.object({
   registeredAt: TimestampMsSchema,
 });
 
+/**
+ * The current devices of several users without touching prekeys: message-delivery checks a
+ * send's recipients against it, the gateway lists a user's devices. One entry per asked user,
+ * in the asked order; an unknown user has no devices.
+ */
+export const ListDevicesRequestSchema = z.object({
+  userIds: z
+    .array(UserIdSchema)
+    .min(1)
+    .max(MAX_GROUP_MEMBERS)
+    .refine((ids) => new Set(ids).size === ids.length, { message: 'user ids must be unique' }),
+});
+export const ListedDeviceSchema = z.object({
+  deviceId: DeviceIdSchema,
+  identityKey: IdentityKeySchema,
+  registeredAt: TimestampMsSchema,
+});
+export const ListDevicesReplySchema = z.object({
+  users: z
+    .array(
+      z.object({
+        userId: UserIdSchema,
+        devices: z.array(ListedDeviceSchema).max(MAX_DEVICES_PER_USER),
+      }),
+    )
+    .max(MAX_GROUP_MEMBERS),
+});
+
 export const PreKeysLowEventSchema = z.object({
   userId: UserIdSchema,
   deviceId: DeviceIdSchema,
@@ -147,6 +176,12 @@ export const PrekeyRpc = {
     service,
     request: GetDeviceRequestSchema,
     reply: GetDeviceReplySchema,
+  }),
+  listDevices: defineRpc({
+    subject: SUBJECTS.prekeys.listDevices,
+    service,
+    request: ListDevicesRequestSchema,
+    reply: ListDevicesReplySchema,
   }),
 } as const;
 
