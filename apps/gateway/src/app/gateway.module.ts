@@ -16,6 +16,7 @@ import { DevicesController } from './devices/devices.controller';
 import { HttpExceptionFilter } from './http/http-exception.filter';
 import { ConnectionRegistry } from './live/connection.registry';
 import { LiveSocketServer } from './live/live-socket.server';
+import { PushController } from './push/push.controller';
 import { DeviceThrottlerGuard } from './rate-limit/device-throttler.guard';
 
 @Module({
@@ -27,7 +28,7 @@ import { DeviceThrottlerGuard } from './rate-limit/device-throttler.guard';
       }),
     }),
   ],
-  controllers: [AuthController, DevicesController, BundlesController],
+  controllers: [AuthController, DevicesController, BundlesController, PushController],
   providers: [
     GatewayDatabase,
     ChallengeStore,
