@@ -61,3 +61,4 @@ export type { GroupMembershipRecord } from './lib/group/membership-record';
 export { serializeMembershipState, deserializeMembershipState } from './lib/group/membership-record';
 export type { SessionEncrypt, PairwiseGroupPayload, PairwiseCiphertext } from './lib/group/pairwise-fanout';
 export { encryptPairwiseGroupMessage, openPairwiseGroupPayload } from './lib/group/pairwise-fanout';
+export * from './lib/device'; // SDK device helpers: at-rest sealing, gateway auth signatures
