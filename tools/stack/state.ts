@@ -1,6 +1,7 @@
 /** What the stack itself started, so `down` stops exactly that and nothing else. */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { ServiceInstance } from './services';
 
 export type StartedPostgres =
   | { readonly kind: 'debian'; readonly version: string }
@@ -9,6 +10,8 @@ export type StartedPostgres =
 export interface StartedState {
   postgres?: StartedPostgres;
   nats?: { readonly pid: number; readonly port: number };
+  /** Service processes started by `up --services`. */
+  services?: ServiceInstance[];
 }
 
 const file = (stateDir: string) => path.join(stateDir, 'started.json');
@@ -25,6 +28,7 @@ export function updateState(stateDir: string, change: (state: StartedState) => v
   const state = readState(stateDir);
   change(state);
   mkdirSync(stateDir, { recursive: true });
-  if (!state.postgres && !state.nats) rmSync(file(stateDir), { force: true });
+  if (!state.postgres && !state.nats && !state.services?.length)
+    rmSync(file(stateDir), { force: true });
   else writeFileSync(file(stateDir), `${JSON.stringify(state, null, 2)}\n`);
 }
