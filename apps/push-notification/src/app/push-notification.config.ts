@@ -108,27 +108,32 @@ export const PushNotificationEnvSchema = BaseServiceEnvSchema.extend({
   FCM_TOKEN_URL: z
     .url({ protocol: /^https?$/, message: 'expected an http:// or https:// URL' })
     .default('https://oauth2.googleapis.com/token'),
-}).superRefine((env, ctx) => {
-  const groups: Record<string, (keyof typeof env)[]> = {
-    'Web Push': [
-      'WEB_PUSH_VAPID_PUBLIC_KEY',
-      'WEB_PUSH_VAPID_PRIVATE_KEY',
-      'WEB_PUSH_VAPID_SUBJECT',
-    ],
-    APNs: ['APNS_KEY_ID', 'APNS_TEAM_ID', 'APNS_PRIVATE_KEY'],
-    FCM: ['FCM_PROJECT_ID', 'FCM_CLIENT_EMAIL', 'FCM_PRIVATE_KEY'],
-  };
-  for (const [provider, names] of Object.entries(groups)) {
-    const set = names.filter((n) => env[n] !== undefined);
-    if (set.length === 0 || set.length === names.length) continue;
-    for (const name of names.filter((n) => env[n] === undefined)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [name],
-        message: `required when ${set.join(', ')} ${set.length === 1 ? 'is' : 'are'} set (${provider})`,
-      });
+}).superRefine(
+  (env, ctx) => {
+    const groups: Record<string, (keyof typeof env)[]> = {
+      'Web Push': [
+        'WEB_PUSH_VAPID_PUBLIC_KEY',
+        'WEB_PUSH_VAPID_PRIVATE_KEY',
+        'WEB_PUSH_VAPID_SUBJECT',
+      ],
+      APNs: ['APNS_KEY_ID', 'APNS_TEAM_ID', 'APNS_PRIVATE_KEY'],
+      FCM: ['FCM_PROJECT_ID', 'FCM_CLIENT_EMAIL', 'FCM_PRIVATE_KEY'],
+    };
+    for (const [provider, names] of Object.entries(groups)) {
+      const set = names.filter((n) => env[n] !== undefined);
+      if (set.length === 0 || set.length === names.length) continue;
+      for (const name of names.filter((n) => env[n] === undefined)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: `required when ${set.join(', ')} ${set.length === 1 ? 'is' : 'are'} set (${provider})`,
+        });
+      }
     }
-  }
-});
+    // Also when other variables are bad: one start-up error should name every problem. The
+    // check reads only which variables are present, so a partly invalid object is fine.
+  },
+  { when: () => true },
+);
 
 export type PushNotificationConfig = z.output<typeof PushNotificationEnvSchema>;
