@@ -1,0 +1,116 @@
+/**
+ * End to end through the real gateway and services: 1:1 messages, multi-device fan-out,
+ * offline catch-up, reconnection.
+ */
+import { initProtocol } from '@parley/protocol';
+import type { Stack } from './support/stack';
+import { startStack } from './support/stack';
+import type { TestClient } from './support/clients';
+import { newClient, onlineClient, texts, uniqueUser, waitFor } from './support/clients';
+
+let stack: Stack;
+const open: TestClient[] = [];
+
+beforeAll(async () => {
+  await initProtocol();
+  stack = await startStack('direct');
+});
+afterEach(async () => {
+  for (const t of open.splice(0)) await t.client.close();
+});
+afterAll(async () => {
+  await stack.close();
+});
+
+async function online(name: string, deviceId = 1, userId = uniqueUser(name)): Promise<TestClient> {
+  const t = await onlineClient(stack.url, userId, { deviceId });
+  open.push(t);
+  return t;
+}
+
+describe('1:1 messages', () => {
+  it('go both ways, decrypted on the device, with sender and time', async () => {
+    const alice = await online('alice');
+    const bob = await online('bob');
+    await alice.client.send(bob.client.userId, 'hello bob');
+    await waitFor('bob gets it', () => bob.messages.length === 1);
+    expect(bob.messages[0]).toMatchObject({ from: alice.client.address, text: 'hello bob' });
+    await bob.client.send(alice.client.userId, 'hi alice');
+    await alice.client.send(bob.client.userId, 'second');
+    await waitFor(
+      'both get theirs',
+      () => alice.messages.length === 1 && bob.messages.length === 2,
+    );
+    expect(texts(alice)).toEqual(['hi alice']);
+    expect(texts(bob)).toEqual(['hello bob', 'second']);
+    expect([...alice.undecryptable, ...bob.undecryptable]).toEqual([]);
+  });
+
+  it("reach every device of the recipient, and the sender's other device gets a copy", async () => {
+    const aliceId = uniqueUser('alice');
+    const bobId = uniqueUser('bob');
+    const alice1 = await online('alice', 1, aliceId);
+    const alice2 = await online('alice', 2, aliceId);
+    const bob1 = await online('bob', 1, bobId);
+    const bob2 = await online('bob', 2, bobId);
+    await alice1.client.send(bobId, 'to both of your devices');
+    await waitFor(
+      'fan-out',
+      () =>
+        bob1.messages.length === 1 && bob2.messages.length === 1 && alice2.messages.length === 1,
+    );
+    expect(bob1.messages[0]).toMatchObject({
+      text: 'to both of your devices',
+      from: { userId: aliceId, deviceId: 1 },
+    });
+    expect(bob2.messages[0]?.text).toBe('to both of your devices');
+    expect(alice2.messages[0]).toMatchObject({
+      text: 'to both of your devices',
+      to: bobId,
+      from: { userId: aliceId, deviceId: 1 },
+    });
+    expect(alice1.messages).toEqual([]);
+    // And back: bob2 answers, alice's two devices and bob1 (the copy) get it.
+    await bob2.client.send(aliceId, 'answer');
+    await waitFor(
+      'answer fan-out',
+      () =>
+        alice1.messages.length === 1 && alice2.messages.length === 2 && bob1.messages.length === 2,
+    );
+  });
+
+  it('wait for an offline device and arrive when it connects', async () => {
+    const alice = await online('alice');
+    const bobId = uniqueUser('bob');
+    const bob = await newClient(stack.url, bobId);
+    await bob.client.register();
+    await alice.client.send(bobId, 'one');
+    await alice.client.send(bobId, 'two');
+    await alice.client.send(bobId, 'three');
+    expect(bob.messages).toEqual([]);
+    await bob.client.connect();
+    open.push(bob);
+    // connect() resolves once the mailbox was drained.
+    expect(texts(bob)).toEqual(['one', 'two', 'three']);
+  });
+
+  it('keep flowing across a dropped connection (reconnect with backoff)', async () => {
+    const alice = await online('alice');
+    const bob = await online('bob');
+    await alice.client.send(bob.client.userId, 'before');
+    await waitFor('before', () => bob.messages.length === 1);
+    bob.client.simulateDisconnect();
+    await alice.client.send(bob.client.userId, 'during');
+    await waitFor('after reconnect', () => bob.messages.length === 2);
+    expect(texts(bob)).toEqual(['before', 'during']);
+  });
+
+  it('give both sides the same safety number', async () => {
+    const alice = await online('alice');
+    const bob = await online('bob');
+    const a = await alice.client.safetyNumber(bob.client.userId);
+    const b = await bob.client.safetyNumber(alice.client.userId);
+    expect(a.digits).toMatch(/^[0-9]{60}$/);
+    expect(a.digits).toBe(b.digits);
+  });
+});
