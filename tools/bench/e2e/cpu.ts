@@ -1,0 +1,65 @@
+/**
+ * CPU time per process from /proc (Linux), so each step can say which process used the
+ * cores: the services, the load generator, PostgreSQL and nats-server.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+
+const TICKS_PER_S = 100; // USER_HZ on Linux
+
+/** User + system CPU seconds of one process, or undefined when it is gone. */
+export function processCpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_S;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Pids whose command name is `comm` (e.g. `postgres`, `nats-server`). */
+export function pidsByName(comm: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === comm) pids.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids;
+}
+
+/** Busy and total CPU seconds of the whole machine (all cores). */
+export function machineCpuSeconds(): { busy: number; total: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+  const v = line.trim().split(/\s+/).slice(1).map(Number);
+  const idle = (v[3] ?? 0) + (v[4] ?? 0);
+  const total = v.reduce((a, b) => a + b, 0);
+  return { busy: (total - idle) / TICKS_PER_S, total: total / TICKS_PER_S };
+}
+
+export type CpuGroups = Record<string, () => readonly number[]>;
+
+/** Snapshot of CPU seconds per named group of pids. */
+export function cpuSnapshot(groups: CpuGroups): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, pids] of Object.entries(groups)) {
+    out[name] = pids().reduce((sum, pid) => sum + (processCpuSeconds(pid) ?? 0), 0);
+  }
+  out['machine'] = machineCpuSeconds().busy;
+  return out;
+}
+
+/** Cores used per group between two snapshots taken `seconds` apart. */
+export function coresBetween(
+  before: Record<string, number>,
+  after: Record<string, number>,
+  seconds: number,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(after)) out[k] = Math.max(0, (v - (before[k] ?? 0)) / seconds);
+  return out;
+}

@@ -1,0 +1,435 @@
+/**
+ * End-to-end benchmark of the real stack through the gateway (`npm run bench:e2e`).
+ *
+ * Starts a fresh database and NATS namespace, every service as its own process, and load
+ * processes holding simulated devices (real keys, real WebSockets, real HTTP). Measures:
+ * 1:1 delivery under rising offered load up to the latency knee (pre-encrypted envelopes,
+ * plus one real-encryption variant), offline store then drain, group fan-out pairwise vs
+ * sender keys, and the machine's raw NATS and PostgreSQL ceilings for comparison.
+ *
+ *   npm run bench:e2e -- [--quick] [--json] [--only one-to-one,real,offline,groups,ceilings]
+ *                        [--devices 1000] [--processes 2] [--profile <dir>]
+ */
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { Client } from 'pg';
+import type { MemberDevice } from '@parley/protocol';
+import { initProtocol } from '@parley/protocol';
+import type { NatsCeilings, PgCeilings } from './ceilings';
+import { measureNats, measurePostgres } from './ceilings';
+import type { CpuGroups } from './cpu';
+import { coresBetween, cpuSnapshot, pidsByName } from './cpu';
+import { BenchDevice } from './device';
+import type { BenchGroup } from './groups';
+import { createBenchGroup, sendPairwise, sendSenderKey } from './groups';
+import type { LatencySummary } from './histogram';
+import { mergeEncoded, summarize } from './histogram';
+import { JsonClient } from './http-client';
+import type { LoadProcess } from './load-pool';
+import { startLoadProcesses } from './load-pool';
+import type { Address, StepResult } from './protocol';
+import type { Figure } from './report';
+import { formatValue, judge, jsonLines, table } from './report';
+import type { RunningStack } from './stack';
+import { REPO_ROOT, startStack } from './stack';
+import { lineChartSvg } from './svg';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    devices: { type: 'string' },
+    processes: { type: 'string', default: '2' },
+    payload: { type: 'string', default: '256' },
+    profile: { type: 'string' },
+    'start-rate': { type: 'string' },
+    'max-rate': { type: 'string', default: '40000' },
+    'step-seconds': { type: 'string' },
+    'offline-count': { type: 'string' },
+    svg: { type: 'string', default: path.join(__dirname, 'results/latency.svg') },
+  },
+});
+
+const QUICK = args.quick;
+const PAYLOAD = Number(args.payload);
+const PROCESSES = Number(args.processes);
+const DEVICES = Number(args.devices ?? 1000);
+const STEP_S = Number(args['step-seconds'] ?? (QUICK ? 4 : 10));
+const START_RATE = Number(args['start-rate'] ?? 500);
+const MAX_RATE = Number(args['max-rate']);
+const GROWTH = QUICK ? 1.6 : 1.3;
+const KNEE_P99_MS = 100;
+const OFFLINE_COUNT = Number(args['offline-count'] ?? (QUICK ? 20_000 : 100_000));
+const OFFLINE_DEVICES = QUICK ? 50 : 200;
+const REAL_PAIRS = QUICK ? 20 : 50;
+const GROUP_SIZES = [10, 100, 1000].filter((n) => n <= DEVICES + 1);
+const GROUP_REPS = QUICK ? 3 : 7;
+const CEILING_S = QUICK ? 2 : 5;
+const ALL = ['ceilings', 'one-to-one', 'real', 'offline', 'groups'];
+const ONLY = new Set(args.only ? args.only.split(',') : ALL);
+
+function log(line: string): void {
+  process.stderr.write(`[bench:e2e] ${line}\n`);
+}
+
+let nextTag = 1;
+const newTag = () => nextTag++;
+
+interface Ctx {
+  readonly stack: RunningStack;
+  readonly http: JsonClient;
+  readonly procs: readonly LoadProcess[];
+  readonly cpuGroups: CpuGroups;
+  /** Online devices per load process (user ids). */
+  readonly online: string[][];
+  readonly members: MemberDevice[];
+}
+
+interface SweepStep {
+  readonly offeredPerS: number;
+  readonly deliveredPerS: number;
+  readonly latency: LatencySummary;
+  readonly ack: LatencySummary;
+  readonly errors: number;
+  readonly shed: number;
+  readonly lost: number;
+  readonly cores: Record<string, number>;
+  readonly generatorElu: number;
+  readonly firstError?: string;
+}
+
+async function runStep(ctx: Ctx, ratePerS: number, real: boolean): Promise<SweepStep> {
+  const tag = newTag();
+  const before = cpuSnapshot(ctx.cpuGroups);
+  const t0 = performance.now();
+  const results: StepResult[] = await Promise.all(
+    ctx.procs.map((p) =>
+      p.call({ type: 'run1to1', ratePerS: ratePerS / ctx.procs.length, seconds: STEP_S, graceMs: 5000, tag, real }, 'step'),
+    ),
+  );
+  const cores = coresBetween(before, cpuSnapshot(ctx.cpuGroups), (performance.now() - t0) / 1000);
+  const sum = (f: (r: StepResult) => number) => results.reduce((n, r) => n + f(r), 0);
+  const accepted = sum((r) => r.accepted);
+  const step: SweepStep = {
+    offeredPerS: sum((r) => r.offered) / STEP_S,
+    deliveredPerS: sum((r) => r.deliveredInWindow) / STEP_S,
+    latency: summarize(mergeEncoded(results.map((r) => r.histogram))),
+    ack: summarize(mergeEncoded(results.map((r) => r.ackHistogram))),
+    errors: sum((r) => r.errors) + sum((r) => r.decryptErrors),
+    shed: sum((r) => r.shed),
+    lost: Math.max(0, accepted - sum((r) => r.delivered)),
+    cores,
+    generatorElu: Math.max(...results.map((r) => r.elu)),
+    ...(results.find((r) => r.firstError) ? { firstError: results.find((r) => r.firstError)?.firstError } : {}),
+  };
+  const c = (k: string) => (cores[k] ?? 0).toFixed(2);
+  log(
+    `  offered ${formatValue(ratePerS)}/s -> delivered ${formatValue(step.deliveredPerS)}/s, p50 ${step.latency.p50Ms.toFixed(1)} ms, p99 ${step.latency.p99Ms.toFixed(1)} ms, p99.9 ${step.latency.p999Ms.toFixed(1)} ms (send ack p99 ${step.ack.p99Ms.toFixed(1)} ms), errors ${step.errors}, shed ${step.shed}, undelivered ${step.lost}` +
+      ` | cores: gateway ${c('gateway')} delivery ${c('message-delivery')} postgres ${c('postgres')} nats ${c('nats-server')} generator ${c('generator')} machine ${c('machine')}` +
+      (step.firstError ? ` | first error: ${step.firstError}` : ''),
+  );
+  return step;
+}
+
+function kneePassed(s: SweepStep, rate: number): boolean {
+  return s.latency.p99Ms > KNEE_P99_MS || s.shed > 0 || s.deliveredPerS < 0.8 * rate || s.errors > 0.01 * rate * STEP_S;
+}
+
+async function oneToOne(ctx: Ctx, figures: Figure[]): Promise<SweepStep[]> {
+  log(`1:1: ${DEVICES} connected devices in ${ctx.procs.length} load processes, ${PAYLOAD}-byte pre-encrypted envelopes, ${STEP_S} s per step`);
+  await Promise.all(ctx.procs.map((p, i) => p.call({ type: 'pair', userIds: ctx.online[i] ?? [], real: false }, 'paired')));
+  await runStep(ctx, Math.min(START_RATE, 500), false); // warm-up: JIT, pools, sockets
+  const steps: SweepStep[] = [];
+  for (let rate = START_RATE; rate <= MAX_RATE; rate = Math.round(rate * GROWTH)) {
+    const s = await runStep(ctx, rate, false);
+    steps.push(s);
+    if (kneePassed(s, rate)) break;
+  }
+  const good = steps.filter((s) => s.latency.p99Ms <= KNEE_P99_MS && s.shed === 0);
+  const best = good.reduce<SweepStep | undefined>((a, s) => (!a || s.deliveredPerS > a.deliveredPerS ? s : a), undefined);
+  const under50 = steps.filter((s) => s.latency.p99Ms <= 50 && s.shed === 0).reduce((m, s) => Math.max(m, s.deliveredPerS), 0);
+  const at = best ?? steps[0];
+  if (at) {
+    figures.push(
+      { name: 'one_to_one.knee_delivered_per_s', label: '1:1 delivered at the knee (p99 <= 100 ms)', value: best?.deliveredPerS ?? 0, unit: 'msgs/s' },
+      { name: 'one_to_one.delivered_per_s_p99_le_50ms', label: '1:1 delivered with p99 <= 50 ms', value: under50, unit: 'msgs/s', ...judge(under50, '>=', 15_000) },
+      { name: 'one_to_one.knee_latency_p50', label: '1:1 latency p50 at the knee', value: at.latency.p50Ms, unit: 'ms' },
+      { name: 'one_to_one.knee_latency_p99', label: '1:1 latency p99 at the knee', value: at.latency.p99Ms, unit: 'ms' },
+      { name: 'one_to_one.knee_latency_p999', label: '1:1 latency p99.9 at the knee', value: at.latency.p999Ms, unit: 'ms' },
+      { name: 'one_to_one.knee_send_ack_p99', label: '1:1 send acknowledged p99 at the knee', value: at.ack.p99Ms, unit: 'ms' },
+      { name: 'one_to_one.knee_generator_cores', label: '1:1 load generator CPU at the knee', value: at.cores['generator'] ?? 0, unit: 'cores' },
+      { name: 'one_to_one.knee_machine_cores', label: '1:1 whole machine CPU at the knee', value: at.cores['machine'] ?? 0, unit: 'cores', note: `of ${os.cpus().length}` },
+    );
+  }
+  for (const s of steps) {
+    const r = Math.round(s.offeredPerS);
+    figures.push(
+      { name: `one_to_one.step.${r}.delivered_per_s`, label: `  step offered ${formatValue(r)}/s: delivered`, value: s.deliveredPerS, unit: 'msgs/s' },
+      { name: `one_to_one.step.${r}.latency_p50`, label: `  step offered ${formatValue(r)}/s: p50`, value: s.latency.p50Ms, unit: 'ms' },
+      { name: `one_to_one.step.${r}.latency_p99`, label: `  step offered ${formatValue(r)}/s: p99`, value: s.latency.p99Ms, unit: 'ms' },
+      { name: `one_to_one.step.${r}.latency_p999`, label: `  step offered ${formatValue(r)}/s: p99.9`, value: s.latency.p999Ms, unit: 'ms' },
+    );
+  }
+  return steps;
+}
+
+async function realEncryption(ctx: Ctx, figures: Figure[], kneeRate: number, realUsers: string[][]): Promise<void> {
+  log(`1:1 with real encryption (SessionRecord, X3DH handshake through the server first): ${REAL_PAIRS * 2} devices`);
+  await Promise.all(ctx.procs.map((p, i) => p.call({ type: 'connect', userIds: realUsers[i] ?? [] }, 'connected')));
+  await Promise.all(ctx.procs.map((p, i) => p.call({ type: 'pair', userIds: realUsers[i] ?? [], real: true }, 'paired')));
+  const rate = Math.max(200, Math.round(kneeRate / 2));
+  const s = await runStep(ctx, rate, true);
+  figures.push(
+    { name: 'one_to_one_real.offered_per_s', label: '1:1 real encryption: offered', value: rate, unit: 'msgs/s', note: 'half the pre-encrypted knee' },
+    { name: 'one_to_one_real.delivered_per_s', label: '1:1 real encryption: delivered', value: s.deliveredPerS, unit: 'msgs/s' },
+    { name: 'one_to_one_real.latency_p50', label: '1:1 real encryption: latency p50', value: s.latency.p50Ms, unit: 'ms' },
+    { name: 'one_to_one_real.latency_p99', label: '1:1 real encryption: latency p99', value: s.latency.p99Ms, unit: 'ms' },
+    { name: 'one_to_one_real.latency_p999', label: '1:1 real encryption: latency p99.9', value: s.latency.p999Ms, unit: 'ms' },
+    { name: 'one_to_one_real.generator_cores', label: '1:1 real encryption: generator CPU', value: s.cores['generator'] ?? 0, unit: 'cores' },
+  );
+}
+
+async function offline(ctx: Ctx, figures: Figure[], offlineUsers: string[][]): Promise<void> {
+  const targets: Address[] = offlineUsers.flat().map((userId) => ({ userId, deviceId: 1 }));
+  log(`offline: ${formatValue(OFFLINE_COUNT)} envelopes into ${targets.length} offline mailboxes, then drain`);
+  const perProc = Math.ceil(OFFLINE_COUNT / ctx.procs.length);
+  const tag = newTag();
+  const before = cpuSnapshot(ctx.cpuGroups);
+  const t0 = performance.now();
+  const stored = await Promise.all(ctx.procs.map((p) => p.call({ type: 'store', targets, count: perProc, concurrency: 48, tag }, 'stored')));
+  const storeS = (performance.now() - t0) / 1000;
+  const storeCores = coresBetween(before, cpuSnapshot(ctx.cpuGroups), storeS);
+  const total = stored.reduce((n, r) => n + r.stored, 0);
+  const storeErrors = stored.reduce((n, r) => n + r.errors, 0);
+  log(`  stored ${total} in ${storeS.toFixed(1)} s (${formatValue(total / storeS)}/s), errors ${storeErrors}${stored.find((r) => r.firstError) ? `, first: ${stored.find((r) => r.firstError)?.firstError}` : ''}; cores gateway ${(storeCores['gateway'] ?? 0).toFixed(2)} delivery ${(storeCores['message-delivery'] ?? 0).toFixed(2)} postgres ${(storeCores['postgres'] ?? 0).toFixed(2)}`);
+  const t1 = performance.now();
+  const drained = await Promise.all(ctx.procs.map((p, i) => p.call({ type: 'drain', userIds: offlineUsers[i] ?? [], pageSize: 100 }, 'drained')));
+  const drainS = (performance.now() - t1) / 1000;
+  const drainedTotal = drained.reduce((n, r) => n + r.drained, 0);
+  log(`  drained ${drainedTotal} in ${drainS.toFixed(1)} s (${formatValue(drainedTotal / drainS)}/s)${drained.find((r) => r.firstError) ? `, first error: ${drained.find((r) => r.firstError)?.firstError}` : ''}`);
+  figures.push(
+    { name: 'offline.stored_per_s', label: `offline: stored (${formatValue(total)} envelopes)`, value: total / storeS, unit: 'envelopes/s', ...judge(total / storeS, '>=', 20_000) },
+    { name: 'offline.drained_per_s', label: `offline: drained (${formatValue(drainedTotal)}, pages of 100 + ack)`, value: drainedTotal / drainS, unit: 'envelopes/s', ...judge(drainedTotal / drainS, '>=', 15_000) },
+    { name: 'offline.store_errors', label: 'offline: failed sends', value: storeErrors, unit: 'requests' },
+  );
+}
+
+async function rowsInserted(databaseUrl: string): Promise<number> {
+  const c = new Client({ connectionString: databaseUrl });
+  await c.connect();
+  try {
+    await sleep(1200); // backends report their counters at most once a second
+    await c.query('SELECT pg_stat_clear_snapshot()');
+    const { rows } = await c.query<{ n: string }>(
+      `SELECT coalesce(sum(n_tup_ins), 0)::text AS n FROM pg_stat_user_tables WHERE schemaname = 'message_delivery'`,
+    );
+    return Number(rows[0]?.n ?? 0);
+  } finally {
+    await c.end();
+  }
+}
+
+async function groups(ctx: Ctx, figures: Figure[]): Promise<void> {
+  const admin = new BenchDevice('group-admin', 1);
+  await admin.register(ctx.http);
+  for (const size of GROUP_SIZES) {
+    const group: BenchGroup = await createBenchGroup(ctx.http, admin, ctx.members.slice(0, size - 1));
+    for (const mode of ['pairwise', 'sender-key'] as const) {
+      const times: number[] = [];
+      let uploaded = 0;
+      let rows = Number.NaN;
+      let incomplete = 0;
+      for (let rep = 0; rep < GROUP_REPS; rep++) {
+        const tag = newTag();
+        await Promise.all(ctx.procs.map((p) => p.call({ type: 'track', tag }, 'tracking')));
+        const rowsBefore = rep === 0 ? await rowsInserted(ctx.stack.databaseUrl) : 0;
+        const sent =
+          mode === 'pairwise'
+            ? await sendPairwise(ctx.http, admin, group, tag, PAYLOAD)
+            : await sendSenderKey(ctx.http, admin, group, tag, PAYLOAD);
+        uploaded = sent.uploadedBytes;
+        const deadline = Date.now() + 20_000;
+        let count = 0;
+        let lastAt = 0;
+        while (Date.now() < deadline) {
+          const reports = await Promise.all(ctx.procs.map((p) => p.call({ type: 'trackReport', tag }, 'trackReport')));
+          count = reports.reduce((n, r) => n + r.count, 0);
+          lastAt = Math.max(...reports.map((r) => r.lastAt));
+          if (count >= size - 1) break;
+          await sleep(10);
+        }
+        if (count < size - 1) incomplete++;
+        else times.push(lastAt - sent.startedAt);
+        if (rep === 0) rows = (await rowsInserted(ctx.stack.databaseUrl)) - rowsBefore;
+      }
+      times.sort((a, b) => a - b);
+      const median = times.length ? (times[Math.floor(times.length / 2)] ?? Number.NaN) : Number.NaN;
+      log(`  group of ${size}, ${mode}: last delivery after ${median.toFixed(1)} ms (median of ${times.length}, ${incomplete} incomplete), uploaded ${uploaded} B, rows ${rows}`);
+      const bound = size === 1000 ? (mode === 'sender-key' ? 1000 : 3000) : undefined;
+      figures.push(
+        {
+          name: `groups.${mode}.${size}.last_delivery`,
+          label: `group ${size}, ${mode}: send -> last delivery`,
+          value: median,
+          unit: 'ms',
+          ...(bound === undefined ? {} : judge(median, '<=', bound)),
+          ...(incomplete ? { note: `${incomplete} of ${GROUP_REPS} sends not fully delivered in 20 s` } : {}),
+        },
+        { name: `groups.${mode}.${size}.uploaded_bytes`, label: `group ${size}, ${mode}: bytes uploaded`, value: uploaded, unit: 'bytes' },
+        { name: `groups.${mode}.${size}.rows_written`, label: `group ${size}, ${mode}: rows inserted`, value: rows, unit: 'rows' },
+      );
+    }
+  }
+}
+
+function ceilingFigures(nats: NatsCeilings | undefined, pg: PgCeilings | undefined, figures: Figure[]): void {
+  if (nats) {
+    figures.push(
+      { name: 'ceiling.nats_request_reply_per_s', label: 'ceiling: NATS request/reply (64 in flight)', value: nats.requestReplyPerS, unit: 'req/s' },
+      { name: 'ceiling.nats_publish_per_s', label: 'ceiling: NATS publish -> subscriber', value: nats.publishPerS, unit: 'msgs/s' },
+    );
+  }
+  if (pg) {
+    figures.push(
+      { name: 'ceiling.pg_single_row_inserts_per_s', label: 'ceiling: PostgreSQL single-row inserts (16 conns)', value: pg.singleRowInsertsPerS, unit: 'rows/s' },
+      { name: 'ceiling.pg_batch_rows_per_s', label: 'ceiling: PostgreSQL 50-row inserts (16 conns)', value: pg.batchRowsPerS, unit: 'rows/s' },
+    );
+  }
+  const get = (n: string) => figures.find((f) => f.name === n)?.value;
+  const ratio = (name: string, label: string, num: number | undefined, den: number | undefined, note: string) => {
+    if (num !== undefined && den !== undefined && den > 0) figures.push({ name, label, value: num / den, unit: 'fraction', note });
+  };
+  ratio('fraction.one_to_one_vs_nats_request_reply', '1:1 knee / NATS request/reply', get('one_to_one.knee_delivered_per_s'), nats?.requestReplyPerS, 'each delivery is >= 2 NATS requests');
+  ratio('fraction.one_to_one_vs_pg_single_row', '1:1 knee / PG single-row inserts', get('one_to_one.knee_delivered_per_s'), pg?.singleRowInsertsPerS, '');
+  ratio('fraction.offline_store_vs_pg_single_row', 'offline store / PG single-row inserts', get('offline.stored_per_s'), pg?.singleRowInsertsPerS, 'one committed send per envelope');
+  ratio('fraction.offline_store_vs_pg_batch', 'offline store / PG 50-row inserts', get('offline.stored_per_s'), pg?.batchRowsPerS, '');
+  ratio('fraction.offline_drain_vs_pg_batch', 'offline drain / PG 50-row inserts', get('offline.drained_per_s'), pg?.batchRowsPerS, '');
+}
+
+function writeChart(steps: readonly SweepStep[]): void {
+  const svg = lineChartSvg(
+    [
+      { label: 'p50', color: '#1f77b4', points: steps.map((s) => ({ x: s.offeredPerS, y: s.latency.p50Ms })) },
+      { label: 'p99', color: '#d62728', points: steps.map((s) => ({ x: s.offeredPerS, y: s.latency.p99Ms })) },
+      { label: 'p99.9', color: '#9467bd', points: steps.map((s) => ({ x: s.offeredPerS, y: s.latency.p999Ms })) },
+    ],
+    {
+      title: `Parley 1:1 end-to-end latency, ${DEVICES} devices, ${PAYLOAD} B (${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores)`,
+      xLabel: 'offered load (messages/s)',
+      yLabel: 'send -> recipient frame (ms)',
+      threshold: { y: KNEE_P99_MS, label: 'knee: p99 100 ms' },
+    },
+  );
+  writeFileSync(args.svg, svg);
+  log(`latency chart: ${path.relative(REPO_ROOT, args.svg)}`);
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  await initProtocol();
+  const figures: Figure[] = [];
+  log(`starting the stack${args.profile ? ` (CPU profiles into ${args.profile})` : ''}`);
+  const stack = await startStack(args.profile ? { cpuProfDir: path.resolve(args.profile) } : {});
+  let procs: LoadProcess[] = [];
+  const http = new JsonClient(stack.baseUrl, 64);
+  try {
+    // Ready when a device registers end to end (gateway -> prekey-directory).
+    for (let i = 0; ; i++) {
+      try {
+        await new BenchDevice('probe', 1).register(http);
+        break;
+      } catch (error) {
+        if (i > 100) throw error;
+        await sleep(300);
+      }
+    }
+    let nats: NatsCeilings | undefined;
+    let pg: PgCeilings | undefined;
+    if (ONLY.has('ceilings')) {
+      log('ceilings: raw NATS and PostgreSQL with the same payload');
+      nats = await measureNats(stack.natsUrl, { seconds: CEILING_S, payloadBytes: PAYLOAD });
+      pg = await measurePostgres(stack.databaseUrl, { seconds: CEILING_S, payloadBytes: PAYLOAD });
+      log(`  NATS request/reply ${formatValue(nats.requestReplyPerS)}/s, publish ${formatValue(nats.publishPerS)}/s; PG single-row ${formatValue(pg.singleRowInsertsPerS)}/s, 50-row ${formatValue(pg.batchRowsPerS)} rows/s`);
+    }
+
+    procs = await startLoadProcesses(PROCESSES, { baseUrl: stack.baseUrl, wsUrl: stack.wsUrl, payloadBytes: PAYLOAD });
+    const cpuGroups: CpuGroups = {
+      gateway: () => [stack.pids.gateway],
+      'message-delivery': () => [stack.pids['message-delivery']],
+      'prekey-directory': () => [stack.pids['prekey-directory']],
+      'group-membership': () => [stack.pids['group-membership']],
+      generator: () => [process.pid, ...procs.map((p) => p.pid)],
+      postgres: () => pidsByName('postgres'),
+      'nats-server': () => pidsByName('nats-server'),
+    };
+    const split = (prefix: string, n: number) =>
+      procs.map((p) => Array.from({ length: Math.ceil((n - p.index) / procs.length) }, (_, k) => `${prefix}-${p.index + k * procs.length}`));
+    const online = split('u', DEVICES);
+    const offlineUsers = ONLY.has('offline') ? split('off', OFFLINE_DEVICES) : procs.map(() => []);
+    const realUsers = ONLY.has('real') ? split('real', REAL_PAIRS * 2) : procs.map(() => []);
+    const t0 = Date.now();
+    const registered = await Promise.all(
+      procs.map((p) =>
+        p.call(
+          {
+            type: 'register',
+            devices: [
+              ...(online[p.index] ?? []).map((userId) => ({ userId, deviceId: 1, preKeys: 0 })),
+              ...(offlineUsers[p.index] ?? []).map((userId) => ({ userId, deviceId: 1, preKeys: 0 })),
+              ...(realUsers[p.index] ?? []).map((userId) => ({ userId, deviceId: 1, preKeys: 1 })),
+            ],
+          },
+          'registered',
+        ),
+      ),
+    );
+    log(`registered ${registered.reduce((n, r) => n + r.devices.length, 0)} devices in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    const t1 = Date.now();
+    await Promise.all(procs.map((p) => p.call({ type: 'connect', userIds: online[p.index] ?? [] }, 'connected')));
+    log(`connected ${DEVICES} WebSockets in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
+    const members: MemberDevice[] = registered
+      .flatMap((r) => r.devices)
+      .filter((d) => d.userId.startsWith('u-'))
+      .sort((a, b) => Number(a.userId.slice(2)) - Number(b.userId.slice(2)))
+      .map((d) => ({ userId: d.userId, deviceId: d.deviceId, identityKey: new Uint8Array(Buffer.from(d.identityKey, 'base64')) }));
+    const ctx: Ctx = { stack, http, procs, cpuGroups, online, members };
+
+    let kneeRate = 1000;
+    const safely = async (name: string, fn: () => Promise<void>) => {
+      try {
+        await fn();
+      } catch (error) {
+        log(`${name} FAILED: ${error instanceof Error ? error.message : String(error)}`);
+        figures.push({ name: `${name}.failed`, label: `${name}: failed`, value: Number.NaN, unit: '', note: (error instanceof Error ? error.message : String(error)).slice(0, 160) });
+        process.exitCode = 1;
+      }
+    };
+    if (ONLY.has('one-to-one')) {
+      await safely('one_to_one', async () => {
+        const steps = await oneToOne(ctx, figures);
+        kneeRate = figures.find((f) => f.name === 'one_to_one.knee_delivered_per_s')?.value || kneeRate;
+        writeChart(steps);
+      });
+    }
+    if (ONLY.has('real')) await safely('one_to_one_real', () => realEncryption(ctx, figures, kneeRate, realUsers));
+    if (ONLY.has('offline')) await safely('offline', () => offline(ctx, figures, offlineUsers));
+    if (ONLY.has('groups')) await safely('groups', () => groups(ctx, figures));
+    ceilingFigures(nats, pg, figures);
+  } finally {
+    await Promise.all(procs.map((p) => p.stop()));
+    http.close();
+    await stack.stop();
+  }
+  const header = `Parley end-to-end benchmark${QUICK ? ' (--quick)' : ''}: ${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}, ${new Date().toISOString()}, ${((Date.now() - started) / 1000).toFixed(0)} s`;
+  if (args.json) process.stdout.write(`${jsonLines(figures)}\n`);
+  else process.stdout.write(`${header}\n\n${table(figures)}\n`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

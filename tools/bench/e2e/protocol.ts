@@ -1,0 +1,59 @@
+/** Messages between the orchestrator (main.ts) and its load processes (load-worker.ts). */
+
+export interface Address {
+  readonly userId: string;
+  readonly deviceId: number;
+}
+
+export type WorkerCommand =
+  | { type: 'init'; baseUrl: string; wsUrl: string; index: number; payloadBytes: number }
+  | { type: 'register'; devices: readonly (Address & { preKeys: number })[] }
+  | { type: 'connect'; userIds: readonly string[] }
+  | { type: 'pair'; userIds: readonly string[]; real: boolean }
+  | { type: 'run1to1'; ratePerS: number; seconds: number; graceMs: number; tag: number; real: boolean }
+  | {
+      type: 'store';
+      targets: readonly Address[];
+      count: number;
+      concurrency: number;
+      tag: number;
+    }
+  | { type: 'drain'; userIds: readonly string[]; pageSize: number }
+  | { type: 'track'; tag: number }
+  | { type: 'trackReport'; tag: number }
+  | { type: 'stop' };
+
+export interface StepResult {
+  /** Sends started (the offered load actually offered). */
+  readonly offered: number;
+  /** Sends answered 2xx. */
+  readonly accepted: number;
+  readonly errors: number;
+  /** Sends not started because too many were outstanding (the generator shed load). */
+  readonly shed: number;
+  /** Frames of this step received by recipients within the step window. */
+  readonly deliveredInWindow: number;
+  /** ... and in the grace period after it. */
+  readonly delivered: number;
+  /** Compressed HDR histogram of send-start -> recipient frame latency (us). */
+  readonly histogram: string;
+  /** Send-start -> HTTP reply latency (us). */
+  readonly ackHistogram: string;
+  /** Event-loop utilisation of this process during the step (0..1). */
+  readonly elu: number;
+  /** Real-encryption frames that failed to decrypt. */
+  readonly decryptErrors: number;
+  readonly firstError?: string;
+}
+
+export type WorkerReply =
+  | { type: 'ready' }
+  | { type: 'registered'; devices: readonly (Address & { identityKey: string })[] }
+  | { type: 'connected'; count: number }
+  | { type: 'paired'; pairs: number }
+  | ({ type: 'step' } & StepResult)
+  | { type: 'stored'; stored: number; errors: number; seconds: number; firstError?: string }
+  | { type: 'drained'; drained: number; seconds: number; firstError?: string }
+  | { type: 'tracking' }
+  | { type: 'trackReport'; count: number; firstAt: number; lastAt: number }
+  | { type: 'error'; message: string };

@@ -1,0 +1,143 @@
+/**
+ * The stack under test as real processes: a fresh migrated database on the local
+ * PostgreSQL, a NATS namespace of its own on the local nats-server (tools/stack brings
+ * both up), and each service as its own node process running its main.ts under tsx's
+ * loader (node is the process itself, so its pid is the service's and `--cpu-prof` works).
+ */
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { TestDatabase } from '@parley/testing';
+import { createTestDatabase, freePort, testNatsUrl, uniqueSubjectPrefix } from '@parley/testing';
+
+export const REPO_ROOT = path.resolve(__dirname, '../../..');
+
+export type ServiceName = 'prekey-directory' | 'group-membership' | 'message-delivery' | 'gateway';
+export const SERVICES: readonly ServiceName[] = [
+  'prekey-directory',
+  'group-membership',
+  'message-delivery',
+  'gateway',
+];
+
+/** node flags that make a child run TypeScript the way `tsx` does. */
+export function tsxNodeArgs(): string[] {
+  return [
+    '--require',
+    require.resolve('tsx/preflight'),
+    '--import',
+    `file://${require.resolve('tsx/esm').replace(/esm\/index\.(c|m)?js$/, 'loader.mjs')}`,
+  ];
+}
+
+export interface StackOptions {
+  /** Directory for `--cpu-prof` profiles of every service (none when unset). */
+  readonly cpuProfDir?: string;
+  /** Extra environment per service. */
+  readonly env?: Partial<Record<ServiceName, Record<string, string>>>;
+}
+
+export interface RunningStack {
+  readonly baseUrl: string;
+  readonly wsUrl: string;
+  readonly databaseUrl: string;
+  readonly natsUrl: string;
+  readonly namespace: string;
+  readonly pids: Readonly<Record<ServiceName, number>>;
+  stop(): Promise<void>;
+}
+
+function startService(name: ServiceName, env: Record<string, string>, cpuProfDir?: string): ChildProcess {
+  const app = path.join(REPO_ROOT, 'apps', name);
+  const args = [...tsxNodeArgs()];
+  if (cpuProfDir) args.push('--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, `--cpu-prof-name=${name}.cpuprofile`);
+  args.push(path.join(app, 'src/main.ts'));
+  const child = spawn(process.execPath, args, {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env, TSX_TSCONFIG_PATH: path.join(app, 'tsconfig.app.json') },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  child.on('exit', (code, signal) => {
+    if (code !== 0 && signal === null) console.error(`[bench] ${name} exited with ${String(code)}`);
+  });
+  return child;
+}
+
+async function waitForHttp(url: string, timeoutMs: number, children: ChildProcess[]): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (children.some((c) => c.exitCode !== null)) throw new Error('a service exited during start-up');
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`no answer from ${url}`);
+    await sleep(200);
+  }
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<boolean>((resolve) => child.once('exit', () => { resolve(true); }));
+  child.kill('SIGTERM');
+  if (!(await Promise.race([exited, sleep(15_000).then(() => false)]))) child.kill('SIGKILL');
+}
+
+export async function startStack(options: StackOptions = {}): Promise<RunningStack> {
+  const db: TestDatabase = await createTestDatabase({ label: 'bench_e2e' });
+  const namespace = uniqueSubjectPrefix('bench-e2e');
+  const natsUrl = testNatsUrl();
+  const port = await freePort();
+  if (options.cpuProfDir) mkdirSync(options.cpuProfDir, { recursive: true });
+  const common = {
+    DATABASE_URL: db.url,
+    PARLEY_NATS_URL: natsUrl,
+    PARLEY_NATS_PREFIX: namespace,
+    PARLEY_LOG_LEVEL: 'warn',
+  };
+  const defaults: Record<ServiceName, Record<string, string>> = {
+    'prekey-directory': { PREKEY_DB_POOL_SIZE: '10' },
+    'group-membership': { GROUPS_DB_POOL_SIZE: '10' },
+    'message-delivery': { DELIVERY_DB_POOL_SIZE: '20' },
+    gateway: {
+      PARLEY_HTTP_PORT: String(port),
+      GATEWAY_DB_POOL_SIZE: '10',
+      // The bench measures throughput, not the per-device limiter.
+      GATEWAY_RATE_LIMIT: '10000000',
+      GATEWAY_BODY_LIMIT_BYTES: String(1024 * 1024),
+    },
+  };
+  const children = new Map<ServiceName, ChildProcess>();
+  const stop = async () => {
+    // The gateway first (no new work), then the services, then the database.
+    const gw = children.get('gateway');
+    if (gw) await stopChild(gw);
+    await Promise.all([...children.entries()].filter(([n]) => n !== 'gateway').map(([, c]) => stopChild(c)));
+    await db.drop().catch((e: unknown) => { console.error('[bench] dropping the database:', e); });
+  };
+  try {
+    for (const name of SERVICES) {
+      children.set(
+        name,
+        startService(
+          name,
+          { ...common, PARLEY_INSTANCE_ID: `bench-${name}-1`, ...defaults[name], ...options.env?.[name] },
+          options.cpuProfDir,
+        ),
+      );
+    }
+    const baseUrl = `http://127.0.0.1:${port}`;
+    await waitForHttp(`${baseUrl}/docs-json`, 90_000, [...children.values()]);
+    const pids = Object.fromEntries([...children.entries()].map(([n, c]) => [n, c.pid ?? 0])) as Record<
+      ServiceName,
+      number
+    >;
+    return { baseUrl, wsUrl: `ws://127.0.0.1:${port}/v1/ws`, databaseUrl: db.url, natsUrl, namespace, pids, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
