@@ -286,7 +286,7 @@ describe('push-notification over NATS', () => {
   });
 });
 
-describe('push-notification with a provider left unconfigured', () => {
+describe('push-notification with a provider left unconfigured, and an HTTP port', () => {
   let h: Harness;
 
   beforeAll(async () => {
@@ -294,7 +294,14 @@ describe('push-notification with a provider left unconfigured', () => {
       APNS_KEY_ID: '',
       APNS_TEAM_ID: '',
       APNS_PRIVATE_KEY: '',
+      PARLEY_HTTP_PORT: '0',
     });
+  });
+
+  it('answers the readiness probe with its database check', async () => {
+    const res = await fetch(`${h.service!.httpUrl!}/health/ready`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: 'ok', checks: { database: 'ok' } });
   });
   afterAll(async () => {
     await h.close();
