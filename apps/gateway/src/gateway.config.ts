@@ -16,6 +16,12 @@ export const GatewayEnvSchema = BaseServiceEnvSchema.extend({
    * prekeys (about 10 KiB of JSON); 64 KiB leaves room without inviting abuse.
    */
   GATEWAY_BODY_LIMIT_BYTES: envInt(1 * KiB, 1024 * KiB).default(64 * KiB),
+  /**
+   * Largest body of the two send routes (POST /v1/messages, /v1/groups/:id/messages): a
+   * pairwise fan-out may carry up to 640 KiB of ciphertext, about 860 KiB as base64 JSON,
+   * and the whole request must still fit one NATS message (1 MiB).
+   */
+  GATEWAY_MESSAGE_BODY_LIMIT_BYTES: envInt(1 * KiB, 1024 * KiB).default(1024 * KiB),
   /** How long a login challenge may be answered. */
   GATEWAY_CHALLENGE_TTL_S: envInt(5, 3600).default(120),
   /** Lifetime of a bearer token. */

@@ -13,9 +13,14 @@ import { GatewayDatabase } from './database/gateway.database';
 import { BundlesController } from './devices/bundles.controller';
 import { DeviceDirectoryClient } from './devices/device-directory.client';
 import { DevicesController } from './devices/devices.controller';
+import { GroupsController } from './groups/groups.controller';
 import { HttpExceptionFilter } from './http/http-exception.filter';
 import { ConnectionRegistry } from './live/connection.registry';
+import { LiveDeliveryRouter } from './live/live-delivery.router';
+import { LiveEventsRelay } from './live/live-events.relay';
 import { LiveSocketServer } from './live/live-socket.server';
+import { MailboxController } from './messages/mailbox.controller';
+import { MessagesController } from './messages/messages.controller';
 import { PushController } from './push/push.controller';
 import { DeviceThrottlerGuard } from './rate-limit/device-throttler.guard';
 
@@ -28,7 +33,15 @@ import { DeviceThrottlerGuard } from './rate-limit/device-throttler.guard';
       }),
     }),
   ],
-  controllers: [AuthController, DevicesController, BundlesController, PushController],
+  controllers: [
+    AuthController,
+    DevicesController,
+    BundlesController,
+    MessagesController,
+    MailboxController,
+    GroupsController,
+    PushController,
+  ],
   providers: [
     GatewayDatabase,
     ChallengeStore,
@@ -36,6 +49,8 @@ import { DeviceThrottlerGuard } from './rate-limit/device-throttler.guard';
     DeviceDirectoryClient,
     AuthService,
     ConnectionRegistry,
+    LiveDeliveryRouter,
+    LiveEventsRelay,
     LiveSocketServer,
     // Order matters: authentication first, so the limiter counts per device.
     { provide: APP_GUARD, useClass: DeviceAuthGuard },

@@ -1,8 +1,10 @@
 /**
- * Integration fixtures: the real gateway and the real prekey directory in this process,
- * each with a migrated database of its own, sharing one NATS namespace of their own on the
- * local nats-server; plus a tiny HTTP client.
+ * Integration fixtures: the real gateway and the real prekey directory in this process
+ * (with `messaging`, also the real group-membership and message-delivery), each with a
+ * migrated database of its own, sharing one NATS namespace of their own on the local
+ * nats-server; plus a tiny HTTP client.
  */
+import { namespacedName, STREAMS } from '@parley/contracts';
 import { loadConfig } from '@parley/server-kit';
 import type { RunningService } from '@parley/server-kit';
 import type { TestDatabase } from '@parley/testing';
@@ -14,6 +16,15 @@ import { initProtocol } from '@parley/protocol';
 import { PrekeyDirectoryEnvSchema } from '../../../prekey-directory/src/app/prekey-directory.config';
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { startPrekeyDirectory } from '../../../prekey-directory/src/app/start-prekey-directory';
+// eslint-disable-next-line @nx/enforce-module-boundaries
+import { GroupMembershipEnvSchema } from '../../../group-membership/src/app/group-membership.config';
+// eslint-disable-next-line @nx/enforce-module-boundaries
+import { startGroupMembership } from '../../../group-membership/src/app/start-group-membership';
+// eslint-disable-next-line @nx/enforce-module-boundaries
+import { MessageDeliveryEnvSchema } from '../../../message-delivery/src/app/message-delivery.config';
+// eslint-disable-next-line @nx/enforce-module-boundaries
+import { startMessageDelivery } from '../../../message-delivery/src/app/start-message-delivery';
+import { connect } from 'nats';
 import type { GatewayConfig } from '../../src/gateway.config';
 import { GatewayEnvSchema } from '../../src/gateway.config';
 import type { RunningGateway } from '../../src/start-gateway';
@@ -30,9 +41,15 @@ export interface Stack {
   close(): Promise<void>;
 }
 
+export interface StackOptions {
+  /** Also run group-membership and message-delivery (own databases, same namespace). */
+  readonly messaging?: boolean;
+}
+
 export async function startStack(
   label: string,
   gatewayEnv: Record<string, string> = {},
+  options: StackOptions = {},
 ): Promise<Stack> {
   await initProtocol();
   const namespace = uniqueSubjectPrefix(label);
@@ -40,6 +57,13 @@ export async function startStack(
     createTestDatabase({ label: `gw_${label}` }),
     createTestDatabase({ label: `gwdir_${label}` }),
   ]);
+  const messagingDbs = options.messaging
+    ? await Promise.all([
+        createTestDatabase({ label: `gwgrp_${label}` }),
+        createTestDatabase({ label: `gwdel_${label}` }),
+      ])
+    : [];
+  const [groupsDb, deliveryDb] = messagingDbs as (TestDatabase | undefined)[];
   const common = {
     PARLEY_NATS_URL: testNatsUrl(),
     PARLEY_NATS_PREFIX: namespace,
@@ -54,6 +78,27 @@ export async function startStack(
     }),
     { shutdownHooks: false },
   );
+  const services: RunningService[] = [];
+  if (groupsDb && deliveryDb) {
+    services.push(
+      await startGroupMembership(
+        loadConfig(GroupMembershipEnvSchema, {
+          ...common,
+          PARLEY_INSTANCE_ID: 'groups-1',
+          DATABASE_URL: groupsDb.url,
+        }),
+        { shutdownHooks: false },
+      ),
+      await startMessageDelivery(
+        loadConfig(MessageDeliveryEnvSchema, {
+          ...common,
+          PARLEY_INSTANCE_ID: 'delivery-1',
+          DATABASE_URL: deliveryDb.url,
+        }),
+        { shutdownHooks: false },
+      ),
+    );
+  }
   const config = loadConfig(GatewayEnvSchema, {
     ...common,
     PARLEY_INSTANCE_ID: 'gateway-1',
@@ -72,8 +117,14 @@ export async function startStack(
     directoryDb,
     async close() {
       await gateway.close();
+      for (const service of services.reverse()) await service.close();
       await directory.close();
-      await Promise.all([gatewayDb.drop(), directoryDb.drop()]);
+      // The events stream is this namespace's own: leave nothing behind on the shared server.
+      const nc = await connect({ servers: testNatsUrl() });
+      const jsm = await nc.jetstreamManager();
+      await jsm.streams.delete(namespacedName(namespace, STREAMS.events)).catch(() => undefined);
+      await nc.close();
+      await Promise.all([gatewayDb, directoryDb, ...messagingDbs].map((db) => db.drop()));
     },
   };
 }

@@ -1,7 +1,12 @@
-/** Prekey bundles of other users' devices, to start sessions with them. */
+/** Other users' devices: their list (identity keys) and prekey bundles to start sessions. */
 import { Controller, Get, Inject, Param } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { FetchBundlesReplySchema, NotFoundError, Rpc } from '@parley/contracts';
+import {
+  FetchBundlesReplySchema,
+  NotFoundError,
+  Rpc,
+  UserDevicesReplySchema,
+} from '@parley/contracts';
 import { RpcClient, ZodValidationPipe } from '@parley/server-kit';
 import { z } from 'zod';
 import { DeviceIdParamSchema, UserIdParamSchema } from '../http/http.schemas';
@@ -16,6 +21,19 @@ const DeviceIdParam = () =>
 @Controller('v1/users/:userId')
 export class BundlesController {
   constructor(@Inject(RpcClient) private readonly rpc: RpcClient) {}
+
+  @Get('devices')
+  @ApiOperation({
+    summary: "A user's current devices and identity keys (spends no one-time prekey)",
+  })
+  @ApiParam({ name: 'userId', type: String })
+  @ApiOkResponse({ schema: openApiSchema(UserDevicesReplySchema) })
+  async devices(@UserIdParam() userId: string): Promise<z.input<typeof UserDevicesReplySchema>> {
+    const reply = await this.rpc.request(Rpc.prekeys.listDevices, { userIds: [userId] });
+    const devices = reply.users[0]?.devices ?? [];
+    if (devices.length === 0) throw new NotFoundError('user');
+    return z.encode(UserDevicesReplySchema, { userId, devices });
+  }
 
   @Get('bundles')
   @ApiOperation({

@@ -10,6 +10,9 @@ import type { Logger } from 'pino';
 import type { GatewayConfig } from '../../gateway.config';
 import { toHttpError } from './http-error';
 
+/** Routes whose bodies are ciphertext fan-outs (Fastify's path syntax). */
+const MESSAGE_ROUTES = new Set(['/v1/messages', '/v1/groups/:groupId/messages']);
+
 export function configureHttp(
   app: NestFastifyApplication,
   config: GatewayConfig,
@@ -18,10 +21,17 @@ export function configureHttp(
   const fastify = app.getHttpAdapter().getInstance();
   // The API speaks JSON only: any other body type is refused with 415 before parsing.
   fastify.removeContentTypeParser(['text/plain']);
-  fastify.setErrorHandler((error: FastifyError, _req: FastifyRequest, reply: FastifyReply) => {
+  // Sends carry ciphertext for many devices: their routes get a larger body limit than
+  // the rest (registered before Nest adds its routes, which happens at init).
+  fastify.addHook('onRoute', (route) => {
+    if (route.method === 'POST' && MESSAGE_ROUTES.has(route.url)) {
+      route.bodyLimit = config.GATEWAY_MESSAGE_BODY_LIMIT_BYTES;
+    }
+  });
+  fastify.setErrorHandler((error: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
     const { status, body } = toHttpError(
       error,
-      config.GATEWAY_BODY_LIMIT_BYTES,
+      req.routeOptions.bodyLimit,
       config.GATEWAY_RATE_WINDOW_MS,
     );
     if (status >= 500)

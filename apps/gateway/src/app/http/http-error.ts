@@ -70,6 +70,8 @@ function classify(
   }
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
+    // Nest re-throws Fastify's body-limit error as an HttpException(413).
+    if (status === 413) return { status, body: new PayloadTooLargeError(bodyLimit).toJSON() };
     const code = CODE_OF_STATUS[status] ?? (status >= 500 ? 'INTERNAL' : 'VALIDATION_FAILED');
     return { status, body: { code, message: exception.message } };
   }

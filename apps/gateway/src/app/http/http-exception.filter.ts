@@ -2,7 +2,7 @@
 import type { ArgumentsHost, ExceptionFilter } from '@nestjs/common';
 import { Catch, Inject } from '@nestjs/common';
 import { PARLEY_CONFIG, PARLEY_LOGGER } from '@parley/server-kit';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../../gateway.config';
 import { toHttpError } from './http-error';
@@ -16,9 +16,11 @@ export class HttpExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') throw exception;
+    const request = host.switchToHttp().getRequest<FastifyRequest>();
     const { status, body } = toHttpError(
       exception,
-      this.config.GATEWAY_BODY_LIMIT_BYTES,
+      // The route's own limit (the send routes have a larger one).
+      request.routeOptions.bodyLimit,
       this.config.GATEWAY_RATE_WINDOW_MS,
     );
     if (status >= 500) {

@@ -2,8 +2,9 @@
  * The live WebSocket at /v1/ws on the HTTP listener's port. A device authenticates with
  * its bearer token: in the upgrade request (`Authorization: Bearer`, or `?token=` for
  * browsers, which cannot set headers) or as the first frame `{type:"auth",token}`. Once
- * authenticated it is in the ConnectionRegistry and its presence is published; for now it
- * answers pings (live delivery comes with message-delivery).
+ * authenticated it is in the ConnectionRegistry, its presence is published and live
+ * deliveries for it arrive (LiveDeliveryRouter); it answers pings and acks (`ack` frames
+ * remove messages from its own mailbox, answered with `acked`).
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -11,8 +12,8 @@ import type { OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { Inject, Injectable } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { DeviceAddress } from '@parley/contracts';
-import { Events } from '@parley/contracts';
-import { EventBus, PARLEY_CONFIG, PARLEY_LOGGER } from '@parley/server-kit';
+import { Events, isParleyError, Rpc } from '@parley/contracts';
+import { EventBus, PARLEY_CONFIG, PARLEY_LOGGER, RpcClient } from '@parley/server-kit';
 import type { Server as HttpServer } from 'node:http';
 import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
@@ -21,7 +22,8 @@ import type { GatewayConfig } from '../../gateway.config';
 import { bearerToken } from '../auth/device-auth.guard';
 import { TokenStore } from '../auth/token.store';
 import { ConnectionRegistry } from './connection.registry';
-import type { ServerFrame } from './live-frames';
+import { LiveDeliveryRouter } from './live-delivery.router';
+import type { ClientFrame, ServerFrame } from './live-frames';
 import {
   CLOSE_GOING_AWAY,
   CLOSE_POLICY,
@@ -45,6 +47,8 @@ export class LiveSocketServer implements OnApplicationBootstrap, OnModuleDestroy
     @Inject(TokenStore) private readonly tokens: TokenStore,
     @Inject(ConnectionRegistry) private readonly registry: ConnectionRegistry<WebSocket>,
     @Inject(EventBus) private readonly events: EventBus,
+    @Inject(LiveDeliveryRouter) private readonly router: LiveDeliveryRouter,
+    @Inject(RpcClient) private readonly rpc: RpcClient,
     @Inject(PARLEY_CONFIG) private readonly config: GatewayConfig,
     @Inject(PARLEY_LOGGER) private readonly logger: Logger,
   ) {}
@@ -129,6 +133,7 @@ export class LiveSocketServer implements OnApplicationBootstrap, OnModuleDestroy
 
   private attach(ws: WebSocket, device: DeviceAddress): void {
     this.registry.add(device, ws);
+    this.router.open(device);
     this.publishPresence(device, 'online');
     ws.on('message', (data: RawData, isBinary: boolean) => {
       const frame = isBinary ? undefined : parseFrame(data);
@@ -138,15 +143,40 @@ export class LiveSocketServer implements OnApplicationBootstrap, OnModuleDestroy
       }
       if (frame.type === 'ping')
         send(ws, frame.id === undefined ? { type: 'pong' } : { type: 'pong', id: frame.id });
+      else if (frame.type === 'ack') void this.ack(ws, device, frame);
       else send(ws, { type: 'error', code: 'VALIDATION_FAILED', message: 'already authenticated' });
     });
     ws.on('close', () => {
-      if (this.registry.remove(device, ws)) this.publishPresence(device, 'offline');
+      // Only the device's current socket ends its live subscription (a replaced one does not).
+      if (this.registry.remove(device, ws)) {
+        this.router.close(device);
+        this.publishPresence(device, 'offline');
+      }
     });
     ws.on('error', () => {
       ws.close(CLOSE_POLICY);
     });
     send(ws, { type: 'ready', userId: device.userId, deviceId: device.deviceId });
+  }
+
+  /** An ack frame: the messages leave the device's own mailbox. */
+  private async ack(
+    ws: WebSocket,
+    device: DeviceAddress,
+    frame: Extract<ClientFrame, { type: 'ack' }>,
+  ): Promise<void> {
+    const id = frame.id === undefined ? {} : { id: frame.id };
+    try {
+      const { deleted } = await this.rpc.request(Rpc.delivery.ack, {
+        device,
+        messageIds: frame.messageIds,
+      });
+      send(ws, { type: 'acked', ...id, deleted });
+    } catch (error) {
+      const code = isParleyError(error) ? error.code : 'INTERNAL';
+      const message = isParleyError(error) ? error.message : 'ack failed';
+      send(ws, { type: 'error', code, message, ...id });
+    }
   }
 
   private publishPresence(device: DeviceAddress, status: 'online' | 'offline'): void {

@@ -1,0 +1,155 @@
+/**
+ * Forwards events to the sockets of this instance: `prekeys.low` to the device concerned,
+ * `group.membership.changed` to every connected device of the group's members and of the
+ * users the change names (added, or removed: they learn they are out).
+ *
+ * Plain core-NATS subscriptions on the event subjects, no queue group and no durable
+ * consumer: every gateway instance must see every event, and an event for a device that is
+ * not connected anywhere needs no replay (the client reads the chain and its stock when it
+ * connects). JetStream publishes reach core subscribers like any message.
+ *
+ * Members are looked up with groups.listMembers as the change's actor (a member after
+ * any change except leaving the group), only when some user connected here might be a
+ * member. After a member left, only the leaver is told (no member is known to ask as).
+ */
+import type { OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import type { EventContract, EventOf, ServerFrameWire } from '@parley/contracts';
+import { Events, namespaced, Rpc } from '@parley/contracts';
+import { NATS_CONNECTION, PARLEY_CONFIG, PARLEY_LOGGER, RpcClient } from '@parley/server-kit';
+import type { Msg, NatsConnection, NatsError, Subscription } from 'nats';
+import type { Logger } from 'pino';
+import type { WebSocket } from 'ws';
+import type { GatewayConfig } from '../../gateway.config';
+import { ConnectionRegistry } from './connection.registry';
+
+type MembershipChanged = EventOf<typeof Events.groups.membershipChanged>;
+
+/** Recently relayed membership changes: a re-published event (a retried change) is relayed once. */
+const SEEN_CHANGES_MAX = 4096;
+const WS_OPEN = 1;
+
+@Injectable()
+export class LiveEventsRelay implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly subscriptions: Subscription[] = [];
+  private readonly seenChanges = new Set<string>();
+  private readonly pending = new Set<Promise<void>>();
+
+  constructor(
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    @Inject(RpcClient) private readonly rpc: RpcClient,
+    @Inject(ConnectionRegistry) private readonly registry: ConnectionRegistry<WebSocket>,
+    @Inject(PARLEY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(PARLEY_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    // A hybrid app runs the hook for its HTTP side and again for its NATS side.
+    if (this.subscriptions.length > 0) return;
+    this.subscribe(Events.prekeys.low, (event) => {
+      this.onPreKeysLow(event);
+    });
+    this.subscribe(Events.groups.membershipChanged, (event) => {
+      const work = this.onMembershipChanged(event).catch((error: unknown) => {
+        this.logger.warn(
+          { err: { type: (error as Error).name }, code: (error as { code?: string }).code },
+          'membership frame relay failed',
+        );
+      });
+      this.pending.add(work);
+      void work.finally(() => this.pending.delete(work));
+    });
+  }
+
+  /** Lets relays in progress finish (tests, shutdown). */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.pending]);
+  }
+
+  onModuleDestroy(): void {
+    for (const s of this.subscriptions.splice(0)) s.unsubscribe();
+  }
+
+  private subscribe<C extends EventContract>(
+    contract: C,
+    handle: (event: EventOf<C>) => void,
+  ): void {
+    const subject = namespaced(this.config.PARLEY_NATS_PREFIX, contract.subject);
+    const subscription = this.nc.subscribe(subject, {
+      callback: (error: NatsError | null, msg: Msg) => {
+        if (error) return;
+        const event = decodeEvent(contract, msg);
+        if (event === undefined) {
+          this.logger.warn({ subject: contract.subject }, 'malformed event ignored');
+          return;
+        }
+        handle(event);
+      },
+    });
+    this.subscriptions.push(subscription);
+  }
+
+  private onPreKeysLow(event: EventOf<typeof Events.prekeys.low>): void {
+    const socket = this.registry.get({ userId: event.userId, deviceId: event.deviceId });
+    if (socket) {
+      send(socket, {
+        type: 'prekeys-low',
+        remaining: event.remaining,
+        threshold: event.threshold,
+      });
+    }
+  }
+
+  private async onMembershipChanged(event: MembershipChanged): Promise<void> {
+    if (this.registry.size === 0) return;
+    const key = `${event.groupId}:${event.epoch}`;
+    if (this.seenChanges.has(key)) return;
+    this.seenChanges.add(key);
+    if (this.seenChanges.size > SEEN_CHANGES_MAX) {
+      const oldest = this.seenChanges.values().next();
+      if (!oldest.done) this.seenChanges.delete(oldest.value);
+    }
+
+    const users = new Set(event.userIds);
+    const actorLeft = event.kind === 'removed' && users.has(event.actor.userId);
+    if (!actorLeft && this.registry.size > this.connectedAmong(users)) {
+      const reply = await this.rpc.request(Rpc.groups.listMembers, {
+        groupId: event.groupId,
+        requester: event.actor.userId,
+      });
+      for (const member of reply.members) users.add(member.userId);
+    }
+    const frame = JSON.stringify({
+      type: 'membership',
+      groupId: event.groupId,
+      epoch: event.epoch,
+      kind: event.kind,
+      userIds: event.userIds,
+    } satisfies ServerFrameWire);
+    for (const userId of users) {
+      for (const socket of this.registry.socketsOfUser(userId)) {
+        if (socket.readyState === WS_OPEN) socket.send(frame);
+      }
+    }
+  }
+
+  /** Connected devices of `users` here (all of them need no member lookup). */
+  private connectedAmong(users: ReadonlySet<string>): number {
+    let n = 0;
+    for (const userId of users) n += this.registry.socketsOfUser(userId).length;
+    return n;
+  }
+}
+
+function decodeEvent<C extends EventContract>(contract: C, msg: Msg): EventOf<C> | undefined {
+  try {
+    const parsed = contract.schema.safeParse(msg.json());
+    return parsed.success ? (parsed.data as EventOf<C>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function send(socket: WebSocket, frame: ServerFrameWire): void {
+  if (socket.readyState === WS_OPEN) socket.send(JSON.stringify(frame));
+}

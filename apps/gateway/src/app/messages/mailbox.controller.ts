@@ -1,0 +1,56 @@
+/** The authenticated device's own mailbox: page through it, ack what it has processed. */
+import { Controller, Get, HttpCode, Inject, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import type { DeviceAddress } from '@parley/contracts';
+import {
+  AckBodySchema,
+  AckReplyBodySchema,
+  MailboxQuerySchema,
+  MailboxReplySchema,
+  Rpc,
+} from '@parley/contracts';
+import { RpcClient } from '@parley/server-kit';
+import { z } from 'zod';
+import { CurrentDevice } from '../auth/device-auth.guard';
+import { ZodQuery } from '../http/params';
+import { ApiZodBody, openApiSchema, ZodBody } from '../http/zod-body';
+
+@ApiTags('mailbox')
+@ApiBearerAuth()
+@Controller('v1/mailbox')
+export class MailboxController {
+  constructor(@Inject(RpcClient) private readonly rpc: RpcClient) {}
+
+  @Get()
+  @ApiOperation({
+    summary: "The device's own stored messages, oldest first (they stay until acked)",
+  })
+  @ApiQuery({ name: 'limit', required: false, type: Number })
+  @ApiQuery({
+    name: 'after',
+    required: false,
+    type: String,
+    description: 'continue after this messageId',
+  })
+  @ApiOkResponse({ schema: openApiSchema(MailboxReplySchema) })
+  async fetch(
+    @CurrentDevice() device: DeviceAddress,
+    @ZodQuery(MailboxQuerySchema) query: z.output<typeof MailboxQuerySchema>,
+  ): Promise<z.input<typeof MailboxReplySchema>> {
+    // The device is always the token's: no route reads another device's mailbox.
+    const reply = await this.rpc.request(Rpc.delivery.fetchMailbox, { device, ...query });
+    return z.encode(MailboxReplySchema, reply);
+  }
+
+  @Post('ack')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Remove processed messages from the own mailbox' })
+  @ApiZodBody(AckBodySchema)
+  @ApiOkResponse({ schema: openApiSchema(AckReplyBodySchema) })
+  async ack(
+    @CurrentDevice() device: DeviceAddress,
+    @ZodBody(AckBodySchema) body: z.output<typeof AckBodySchema>,
+  ): Promise<z.input<typeof AckReplyBodySchema>> {
+    return this.rpc.request(Rpc.delivery.ack, { device, messageIds: body.messageIds });
+  }
+}

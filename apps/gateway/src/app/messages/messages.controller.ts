@@ -1,0 +1,75 @@
+/**
+ * Sending: pairwise envelopes (1:1, or a pairwise group message naming its group and
+ * epoch) and sender-key group messages that message-delivery fans out. The sender is the
+ * authenticated device; device-set and membership rules are message-delivery's, and its
+ * typed errors (MISMATCHED_DEVICES with details, NOT_A_MEMBER, EPOCH_CONFLICT) pass through.
+ */
+import { Controller, HttpCode, Inject, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import type { DeviceAddress } from '@parley/contracts';
+import {
+  Rpc,
+  SendGroupMessageBodySchema,
+  SendMessageBodySchema,
+  SendMessageReplySchema,
+} from '@parley/contracts';
+import { RpcClient } from '@parley/server-kit';
+import type { z } from 'zod';
+import { CurrentDevice } from '../auth/device-auth.guard';
+import { GroupIdParam } from '../http/params';
+import { ApiZodBody, openApiSchema, ZodBody } from '../http/zod-body';
+
+type SendReply = z.input<typeof SendMessageReplySchema>;
+
+@ApiTags('messages')
+@ApiBearerAuth()
+@Controller('v1')
+export class MessagesController {
+  constructor(@Inject(RpcClient) private readonly rpc: RpcClient) {}
+
+  @Post('messages')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Store pairwise envelopes, one per recipient device (idempotent on clientMessageId)',
+    description:
+      'The envelopes must cover exactly every current device of every user they name (the sending device excluded); with `group`, exactly every device of every current member. Otherwise 409 MISMATCHED_DEVICES with details {missing, stale}.',
+  })
+  @ApiZodBody(SendMessageBodySchema)
+  @ApiOkResponse({ schema: openApiSchema(SendMessageReplySchema) })
+  async send(
+    @CurrentDevice() sender: DeviceAddress,
+    @ZodBody(SendMessageBodySchema) body: z.output<typeof SendMessageBodySchema>,
+  ): Promise<SendReply> {
+    // The reply has no byte fields: its decoded form is its wire form.
+    return this.rpc.request(Rpc.delivery.sendPairwise, {
+      sender,
+      clientMessageId: body.clientMessageId,
+      envelopes: body.envelopes,
+      ...(body.group ? { group: body.group } : {}),
+    });
+  }
+
+  @Post('groups/:groupId/messages')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Store one sender-key ciphertext for every device of every other member',
+    description:
+      'Non-member 403 NOT_A_MEMBER; an epoch other than the current one 409 EPOCH_CONFLICT.',
+  })
+  @ApiParam({ name: 'groupId', type: String })
+  @ApiZodBody(SendGroupMessageBodySchema)
+  @ApiOkResponse({ schema: openApiSchema(SendMessageReplySchema) })
+  async sendGroup(
+    @CurrentDevice() sender: DeviceAddress,
+    @GroupIdParam() groupId: string,
+    @ZodBody(SendGroupMessageBodySchema) body: z.output<typeof SendGroupMessageBodySchema>,
+  ): Promise<SendReply> {
+    return this.rpc.request(Rpc.delivery.sendGroup, {
+      sender,
+      groupId,
+      clientMessageId: body.clientMessageId,
+      epoch: body.epoch,
+      ciphertext: body.ciphertext,
+    });
+  }
+}
