@@ -167,6 +167,32 @@ describe('push-notification over NATS', () => {
       expect(h.webPush.pushesTo(sub)).toHaveLength(2);
     });
 
+    it('pushes to several devices at once, so a slow push service holds up no other device', async () => {
+      const devices = Array.from({ length: 8 }, (_, i) => device(`slow${i}`));
+      for (const dev of devices) {
+        await h.call(P.register, {
+          device: dev,
+          endpoint: { provider: 'fcm', token: `slow-${dev.userId}` },
+        });
+      }
+      h.fcm.script(() => ({ status: 200, body: { name: 'ok' }, delayMs: 300 }));
+      try {
+        const started = Date.now();
+        await Promise.all(devices.map((dev) => h.publishOffline(dev)));
+        await waitFor(
+          () =>
+            h.fcm.sends.filter((r) => r.body.includes('slow-')).length === 8 ? true : undefined,
+          'the slow pushes',
+        );
+        await h.drained();
+        // One after another would take 8 x 300 ms.
+        expect(h.fcm.maxConcurrentSends()).toBeGreaterThan(1);
+        expect(Date.now() - started).toBeLessThan(8 * 300);
+      } finally {
+        h.fcm.script(undefined);
+      }
+    });
+
     it('drops a registration whose endpoint is gone (410) and acks the event', async () => {
       const dev = device('gone');
       const sub = await h.subscribeWebPush(dev);

@@ -57,6 +57,8 @@ export const PushNotificationEnvSchema = BaseServiceEnvSchema.extend({
   PUSH_SEND_TIMEOUT_MS: envInt(100, 120_000).default(10_000),
   /** Pause before an event whose push failed transiently is delivered again. */
   PUSH_RETRY_DELAY_MS: envInt(0, 3_600_000).default(5_000),
+  /** Events (so pushes) handled at once by this instance; a slow push service then holds up no others. */
+  PUSH_CONCURRENCY: envInt(1, 1000).default(16),
   /** Deliveries of one event before JetStream gives up on it. */
   PUSH_MAX_DELIVER: envInt(1, 1000).default(10),
   /** Rejected pushes in a row after which a registration is dropped (it can never work). */

@@ -34,6 +34,8 @@ export class WakeUpConsumer implements OnApplicationBootstrap {
         ackWaitMs: Math.max(30_000, this.config.PUSH_SEND_TIMEOUT_MS * 3),
         maxDeliver: this.config.PUSH_MAX_DELIVER,
         retryDelayMs: this.config.PUSH_RETRY_DELAY_MS,
+        // Coalescing stays exact under concurrency: the claim is one conditional UPDATE.
+        concurrency: this.config.PUSH_CONCURRENCY,
       },
     );
   }

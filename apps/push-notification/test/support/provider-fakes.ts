@@ -13,6 +13,8 @@ import type { AddressInfo, Socket } from 'node:net';
 
 export interface Scripted {
   readonly status: number;
+  /** Answer only after this long (a slow push service). */
+  readonly delayMs?: number;
   readonly body?: unknown;
   readonly headers?: Record<string, string>;
 }
@@ -120,6 +122,8 @@ export interface FakeFcm {
   readonly sends: RecordedRequest[];
   /** Access tokens handed out, newest last. */
   readonly accessTokens: string[];
+  /** The most sends that were open at the same moment. */
+  readonly maxConcurrentSends: () => number;
   script(fn: Script | undefined): void;
   close(): Promise<void>;
 }
@@ -132,6 +136,8 @@ export async function startFakeFcm(projectId: string): Promise<FakeFcm> {
   const accessTokens: string[] = [];
   let scripted: Script | undefined;
   let base = '';
+  let openSends = 0;
+  let maxOpenSends = 0;
   const server = createHttpServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -169,6 +175,9 @@ export async function startFakeFcm(projectId: string): Promise<FakeFcm> {
       }
       if (req.method === 'POST' && recorded.path === `/v1/projects/${projectId}/messages:send`) {
         sends.push(recorded);
+        openSends++;
+        maxOpenSends = Math.max(maxOpenSends, openSends);
+        res.on('close', () => openSends--);
         const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
         if (!bearer || !accessTokens.includes(bearer)) {
           json(401, { error: { code: 401, status: 'UNAUTHENTICATED' } });
@@ -178,7 +187,9 @@ export async function startFakeFcm(projectId: string): Promise<FakeFcm> {
           status: 200,
           body: { name: `projects/${projectId}/messages/${randomBytes(6).toString('hex')}` },
         };
-        json(answer.status, answer.body ?? {}, answer.headers);
+        setTimeout(() => {
+          json(answer.status, answer.body ?? {}, answer.headers);
+        }, answer.delayMs ?? 0);
         return;
       }
       json(404, { error: { code: 404, status: 'NOT_FOUND', message: 'no such route' } });
@@ -195,6 +206,7 @@ export async function startFakeFcm(projectId: string): Promise<FakeFcm> {
     tokenRequests,
     sends,
     accessTokens,
+    maxConcurrentSends: () => maxOpenSends,
     script: (fn) => (scripted = fn),
     close: () =>
       new Promise<void>((resolve) => {

@@ -52,7 +52,10 @@ export class EventBus {
     contract: C,
     durable: string,
     handler: ConsumeOptions<C>['handler'],
-    options: Pick<ConsumeOptions<C>, 'ackWaitMs' | 'maxDeliver' | 'retryDelayMs'> = {},
+    options: Pick<
+      ConsumeOptions<C>,
+      'ackWaitMs' | 'maxDeliver' | 'retryDelayMs' | 'concurrency'
+    > = {},
   ): Promise<EventConsumer> {
     const consumer = await consumeEvents(this.nc, {
       ...options,

@@ -141,6 +141,11 @@ export interface ConsumeOptions<C extends EventContract> {
   readonly maxDeliver?: number;
   /** Pause before a failed message is redelivered (default 1 s). */
   readonly retryDelayMs?: number;
+  /**
+   * Events handled at the same time (default 1: one after another, in stream order). More
+   * lets a handler that waits on slow I/O (a push service) keep up; order is then not kept.
+   */
+  readonly concurrency?: number;
 }
 
 export interface EventConsumer {
@@ -188,11 +193,20 @@ export async function consumeEvents<C extends EventContract>(
   const messages = await consumer.consume({ max_messages: 32 });
   const log = logger.child({ stream, durable, subject: contract.subject });
 
+  const concurrency = Math.max(1, options.concurrency ?? 1);
   const loop = (async () => {
+    const inFlight = new Set<Promise<void>>();
     for await (const msg of messages) {
       const requestId = acceptRequestId(msg.headers?.get(REQUEST_ID_HEADER));
-      await runWithRequestId(requestId, () => handleOne(msg, options, log));
+      const handled: Promise<void> = runWithRequestId(requestId, () => handleOne(msg, options, log))
+        .catch((error: unknown) => {
+          log.error({ err: { type: (error as Error).name } }, 'event could not be settled');
+        })
+        .finally(() => inFlight.delete(handled));
+      inFlight.add(handled);
+      if (inFlight.size >= concurrency) await Promise.race(inFlight);
     }
+    await Promise.all(inFlight);
   })();
 
   let stopped: Promise<void> | undefined;
