@@ -4,8 +4,10 @@ import type {
   IncomingMessage,
   ParleyClient,
   ParleyClientOptions,
+  ParleyStore,
   UndecryptableMessage,
 } from '../../src/node';
+import type { GatewayApi } from '../../src/lib/transport/gateway-api';
 import { createNodeClient, MemoryStore } from '../../src/node';
 
 let counter = 0;
@@ -75,3 +77,13 @@ export function texts(
 }
 
 export const realFetch: FetchLike = (url, init) => fetch(url, init);
+
+/** The client's own HTTP API object: tests play a raw (or hostile) party with it. */
+export function apiOf(client: ParleyClient): GatewayApi {
+  return (client as unknown as { api: GatewayApi }).api;
+}
+
+/** The store the client was created with. */
+export function storeOf(client: ParleyClient): ParleyStore {
+  return (client as unknown as { options: { store: ParleyStore } }).options.store;
+}

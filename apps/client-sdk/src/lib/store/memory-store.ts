@@ -3,7 +3,7 @@ import type { RecordBackend } from './record-store';
 import { RecordStore } from './record-store';
 
 class MemoryBackend implements RecordBackend {
-  private readonly records = new Map<string, Uint8Array>();
+  constructor(readonly records = new Map<string, Uint8Array>()) {}
 
   read(name: string): Promise<Uint8Array | undefined> {
     return Promise.resolve(this.records.get(name)?.slice());
@@ -19,7 +19,14 @@ class MemoryBackend implements RecordBackend {
 }
 
 export class MemoryStore extends RecordStore {
-  constructor() {
-    super(new MemoryBackend());
+  constructor(private readonly memory = new MemoryBackend()) {
+    super(memory);
+  }
+
+  /** An independent copy of everything in the store (a backup, as of now). */
+  clone(): MemoryStore {
+    const copy = new Map<string, Uint8Array>();
+    for (const [name, bytes] of this.memory.records) copy.set(name, bytes.slice());
+    return new MemoryStore(new MemoryBackend(copy));
   }
 }

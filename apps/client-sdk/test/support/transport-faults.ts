@@ -1,0 +1,71 @@
+/** Transport wrappers that misbehave on purpose: reorder and duplicate deliveries. */
+import type { FetchLike, WebSocketFactory, WebSocketLike } from '../../src/node';
+
+function shuffle<T>(items: T[]): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [items[i], items[j]] = [items[j] as T, items[i] as T];
+  }
+  return items;
+}
+
+/**
+ * Holds live `message` frames for `holdMs`, then delivers them shuffled, each twice.
+ * Other frames pass at once.
+ */
+export function reorderingSockets(inner: WebSocketFactory, holdMs = 40): WebSocketFactory {
+  return (url) => {
+    const ws = inner(url);
+    let held: { data: unknown }[] = [];
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const outer: WebSocketLike = {
+      send: (data) => {
+        ws.send(data);
+      },
+      close: (code, reason) => {
+        ws.close(code, reason);
+      },
+      onopen: null,
+      onmessage: null,
+      onclose: null,
+      onerror: null,
+    };
+    const flush = () => {
+      timer = undefined;
+      const batch = shuffle(held);
+      held = [];
+      for (const event of batch) outer.onmessage?.(event);
+    };
+    ws.onopen = (e) => outer.onopen?.(e);
+    ws.onclose = (e) => outer.onclose?.(e);
+    ws.onerror = (e) => outer.onerror?.(e);
+    ws.onmessage = (event) => {
+      const frame = JSON.parse(String(event.data)) as { type: string };
+      if (frame.type !== 'message') {
+        outer.onmessage?.(event);
+        return;
+      }
+      held.push(event, event);
+      timer ??= setTimeout(flush, holdMs);
+    };
+    return outer;
+  };
+}
+
+/**
+ * Shuffles every mailbox page and repeats some of its messages. The page's last message
+ * stays last: it is the paging cursor (`after`), which a real server sends in order.
+ */
+export function reorderingMailbox(inner: FetchLike): FetchLike {
+  return async (url, init) => {
+    const res = await inner(url, init);
+    if (!url.includes('/v1/mailbox?') && !url.endsWith('/v1/mailbox')) return res;
+    if ((init?.method ?? 'GET') !== 'GET' || res.status !== 200) return res;
+    const body = JSON.parse(await res.text()) as { messages: unknown[]; more: boolean };
+    const last = body.messages.slice(-1);
+    const rest = body.messages.slice(0, -1);
+    const messages = [...shuffle([...rest, ...rest.filter((_, i) => i % 3 === 0)]), ...last];
+    const text = JSON.stringify({ ...body, messages });
+    return { status: res.status, text: () => Promise.resolve(text) };
+  };
+}
