@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Runner } from './harness';
+import { activeCryptoBackend } from '@parley/protocol/node';
 import { formatTable, jsonLine, measureInterleaved, pairedSpread, parseArgs } from './harness';
 import { parleyBench } from './parley';
 import { workloadSpecs } from './workloads';
@@ -39,8 +40,11 @@ describe('harness', () => {
       groupSizes: [10, 100, 1000],
       lib: undefined,
       random: 'sodium',
+      crypto: 'native',
     });
     expect(parseArgs(['--random', 'node']).random).toBe('node');
+    expect(parseArgs(['--crypto', 'wasm']).crypto).toBe('wasm');
+    expect(() => parseArgs(['--crypto=openssl'])).toThrow(/--crypto/);
     expect(parseArgs(['--cpu']).cpu).toBe(true);
     expect(full.cpu).toBe(false);
     expect(() => parseArgs(['--random=x'])).toThrow(/--random/);
@@ -104,10 +108,14 @@ describe('harness', () => {
 });
 
 describe('Parley workloads (tiny N)', () => {
-  it.each(['sodium', 'node'] as const)(
-    'run every workload with every decrypt checked (%s randomness)',
-    async (random) => {
-      const lib = await parleyBench(new Uint8Array(randomBytes(256)), random);
+  it.each([
+    ['sodium', 'native'],
+    ['node', 'wasm'],
+  ] as const)(
+    'run every workload with every decrypt checked (%s randomness, %s crypto)',
+    async (random, crypto) => {
+      const lib = await parleyBench(new Uint8Array(randomBytes(256)), random, crypto);
+      expect(activeCryptoBackend()).toBe(crypto === 'native' ? 'sodium-native' : 'libsodium-wasm');
       for (const spec of workloadSpecs([3])) {
         const runner = await spec.make(lib);
         await runner.run(3);

@@ -119,6 +119,8 @@ export interface BenchOptions {
   readonly lib: 'parley' | 'libsignal' | undefined;
   /** Parley's RandomSource: its own secureRandom (libsodium) or Node's CSPRNG. */
   readonly random: 'sodium' | 'node';
+  /** Parley's crypto backend: native libsodium (sodium-native, the default on Node) or WASM. */
+  readonly crypto: 'native' | 'wasm';
   /** Time rounds by process CPU time instead of wall time (--cpu). */
   readonly cpu: boolean;
   readonly timing: MeasureOptions;
@@ -135,6 +137,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
   let groupSizes = [10, 100, 1000];
   let lib: BenchOptions['lib'];
   let random: BenchOptions['random'] = 'sodium';
+  let crypto: BenchOptions['crypto'] = 'native';
   // `--name value` or `--name=value`.
   const value = (i: number, name: string): string | undefined => {
     const a = argv[i] ?? '';
@@ -146,6 +149,11 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     const g = value(i, '--groups');
     const l = value(i, '--lib');
     const r = value(i, '--random');
+    const c = value(i, '--crypto');
+    if (c !== undefined) {
+      if (c !== 'native' && c !== 'wasm') throw new Error('--crypto takes native or wasm');
+      crypto = c;
+    }
     if (r !== undefined) {
       if (r !== 'sodium' && r !== 'node') throw new Error('--random takes sodium or node');
       random = r;
@@ -164,6 +172,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     groupSizes,
     lib,
     random,
+    crypto,
     cpu: argv.includes('--cpu'),
     timing: quick
       ? { warmupMs: 100, measureMs: 300, rounds: 3 }

@@ -6,6 +6,7 @@
  *   npm run bench:protocol -- --json       one JSON object per line
  *   npm run bench:protocol -- --random node   Parley gets Node's CSPRNG, not libsodium's
  *   npm run bench:protocol -- --cpu        time by process CPU time (steadier on a busy machine)
+ *   npm run bench:protocol -- --crypto wasm   Parley on libsodium WASM (default: native libsodium)
  *   npm run bench:protocol -- --only ping-pong,sender-key --groups 10,100
  *   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx tools/bench/protocol/main.ts --lib parley --only ping-pong
  *
@@ -36,7 +37,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   const payload = new Uint8Array(randomBytes(PAYLOAD_BYTES));
   const libs: LibraryBench[] = [];
-  if (opts.lib !== 'libsignal') libs.push(await parleyBench(payload, opts.random));
+  if (opts.lib !== 'libsignal') libs.push(await parleyBench(payload, opts.random, opts.crypto));
   if (opts.lib !== 'parley') libs.push(await libsignalBench(payload));
   const log = (s: string) => process.stderr.write(`${s}\n`);
 
@@ -99,7 +100,8 @@ async function main(): Promise<void> {
         `Parley vs libsignal-client 0.103.0, ${PAYLOAD_BYTES}-byte payloads, every state serialized after every message` +
           (opts.quick ? ' (--quick: short timings)' : ''),
         `Timing: ${opts.cpu ? 'process CPU time (--cpu)' : 'wall clock'}, ${opts.timing.rounds} interleaved rounds over ${opts.timing.measureMs} ms per library, median round; per-round = range of paired round ratios`,
-        `Parley randomness: ${opts.random === 'node' ? "Node's crypto.getRandomValues (--random node)" : "the library's secureRandom (libsodium randombytes_buf)"}`,
+        `Parley randomness: ${opts.random === 'node' ? "Node's crypto.getRandomValues (--random node)" : "the library's secureRandom (Web Crypto getRandomValues)"}`,
+        `Parley crypto backend: ${opts.crypto === 'native' ? 'sodium-native (native libsodium, useNativeCrypto() from @parley/protocol/node)' : 'libsodium-wrappers-sumo WASM (--crypto wasm)'}`,
         '',
         formatTable(rows),
         '',

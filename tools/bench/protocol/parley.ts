@@ -32,14 +32,16 @@ import {
   secureRandom,
   serializeSenderKeyState,
   SessionRecord,
-} from '@parley/protocol';
+  usePortableCrypto,
+  useNativeCrypto,
+} from '@parley/protocol/node';
 import type { Runner } from './harness';
 import type { LibraryBench, SessionSizes } from './workloads';
 import { assertSame } from './workloads';
 
 /**
  * The randomness every call gets. Parley takes a RandomSource parameter; `secureRandom`
- * (libsodium's randombytes_buf) is the library's own and the default here. `--random node`
+ * (Web Crypto getRandomValues) is the library's own and the default here. `--random node`
  * passes Node's CSPRNG (crypto.getRandomValues) instead, as an SDK on Node could.
  */
 let random: RandomSource = secureRandom;
@@ -182,8 +184,11 @@ function senderKeyGroup(members: number) {
 export async function parleyBench(
   payload: Uint8Array,
   randomSource: 'sodium' | 'node' = 'sodium',
+  crypto: 'native' | 'wasm' = 'native',
 ): Promise<LibraryBench> {
   await initProtocol();
+  if (crypto === 'wasm') usePortableCrypto();
+  else if (!useNativeCrypto()) throw new Error('sodium-native does not load here: use --crypto wasm');
   random = randomSource === 'node' ? nodeRandom : secureRandom;
   groupFixture = undefined;
   return {

@@ -1,12 +1,14 @@
 /**
- * Every cryptographic primitive the protocol uses, in one small module (libsodium,
- * WASM). Higher layers never touch libsodium; swapping a backend means editing this
- * file only. Keys are raw bytes: X25519 and Ed25519 public keys 32 bytes, Ed25519
+ * Every cryptographic primitive the protocol uses, in one small module. Curve and AEAD
+ * operations go to the active backend (backend.ts: libsodium WASM by default, native
+ * libsodium on Node after `useNativeCrypto()`); hashing and hygiene stay on libsodium
+ * WASM, which measured fastest for them. Higher layers never touch libsodium. Keys are raw bytes: X25519 and Ed25519 public keys 32 bytes, Ed25519
  * secret keys 64 bytes (seed || public), X25519 private keys 32 bytes.
  */
 import { assertBytes } from '../bytes';
 import { DecryptionError, InvalidKeyError, InvalidSignatureError } from '../errors';
 import type { RandomSource } from '../random';
+import { cryptoBackend } from './backend';
 import { sodium } from './sodium';
 
 export const KEY_BYTES = 32;
@@ -25,12 +27,12 @@ export interface KeyPair {
 
 export function x25519KeyPair(random: RandomSource): KeyPair {
   const privateKey = random.bytes(KEY_BYTES);
-  return { publicKey: sodium().crypto_scalarmult_base(privateKey), privateKey };
+  return { publicKey: cryptoBackend().x25519Base(privateKey), privateKey };
 }
 
 export function x25519PublicFromPrivate(privateKey: Uint8Array): Uint8Array {
   assertBytes(privateKey, 'X25519 private key', KEY_BYTES);
-  return sodium().crypto_scalarmult_base(privateKey);
+  return cryptoBackend().x25519Base(privateKey);
 }
 
 /** X25519; refuses a low-order peer key (libsodium returns an error on an all-zero result). */
@@ -38,7 +40,7 @@ export function x25519(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Arra
   assertBytes(privateKey, 'X25519 private key', KEY_BYTES);
   assertBytes(publicKey, 'X25519 public key', KEY_BYTES);
   try {
-    return sodium().crypto_scalarmult(privateKey, publicKey);
+    return cryptoBackend().x25519(privateKey, publicKey);
   } catch {
     throw new InvalidKeyError('Diffie-Hellman with a low-order public key');
   }
@@ -48,20 +50,20 @@ export function x25519(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Arra
 
 export function ed25519KeyPair(random: RandomSource): KeyPair {
   const seed = random.bytes(KEY_BYTES);
-  const kp = sodium().crypto_sign_seed_keypair(seed);
+  const kp = cryptoBackend().ed25519SeedKeyPair(seed);
   wipe(seed);
-  return { publicKey: kp.publicKey, privateKey: kp.privateKey };
+  return kp;
 }
 
 export function ed25519Sign(secretKey: Uint8Array, message: Uint8Array): Uint8Array {
   assertBytes(secretKey, 'Ed25519 secret key', ED25519_SECRET_BYTES);
-  return sodium().crypto_sign_detached(message, secretKey);
+  return cryptoBackend().ed25519Sign(secretKey, message);
 }
 
 export function ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   if (publicKey.length !== KEY_BYTES || signature.length !== SIGNATURE_BYTES) return false;
   try {
-    return sodium().crypto_sign_verify_detached(signature, message, publicKey);
+    return cryptoBackend().ed25519Verify(publicKey, message, signature);
   } catch {
     return false;
   }
@@ -83,7 +85,7 @@ export function ed25519VerifyOrThrow(
 export function ed25519PublicToX25519(publicKey: Uint8Array): Uint8Array {
   assertBytes(publicKey, 'Ed25519 public key', KEY_BYTES);
   try {
-    return sodium().crypto_sign_ed25519_pk_to_curve25519(publicKey);
+    return cryptoBackend().ed25519PublicToX25519(publicKey);
   } catch {
     throw new InvalidKeyError('not a valid Ed25519 public key');
   }
@@ -91,7 +93,7 @@ export function ed25519PublicToX25519(publicKey: Uint8Array): Uint8Array {
 
 export function ed25519SecretToX25519(secretKey: Uint8Array): Uint8Array {
   assertBytes(secretKey, 'Ed25519 secret key', ED25519_SECRET_BYTES);
-  return sodium().crypto_sign_ed25519_sk_to_curve25519(secretKey);
+  return cryptoBackend().ed25519SecretToX25519(secretKey);
 }
 
 // --- Hashing and key derivation ------------------------------------------------------
@@ -150,7 +152,7 @@ export function aeadEncrypt(
   plaintext: Uint8Array,
   associatedData: Uint8Array,
 ): Uint8Array {
-  return sodium().crypto_aead_chacha20poly1305_ietf_encrypt(plaintext, associatedData, null, nonce, key);
+  return cryptoBackend().aeadEncrypt(key, nonce, plaintext, associatedData);
 }
 
 export function aeadDecrypt(
@@ -161,7 +163,7 @@ export function aeadDecrypt(
 ): Uint8Array {
   if (ciphertext.length < AEAD_TAG_BYTES) throw new DecryptionError('ciphertext shorter than its tag');
   try {
-    return sodium().crypto_aead_chacha20poly1305_ietf_decrypt(null, ciphertext, associatedData, nonce, key);
+    return cryptoBackend().aeadDecrypt(key, nonce, ciphertext, associatedData);
   } catch {
     throw new DecryptionError('authentication failed');
   }
