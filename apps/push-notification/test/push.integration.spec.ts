@@ -193,6 +193,28 @@ describe('push-notification over NATS', () => {
       }
     });
 
+    it('skips events older than the push TTL (a replayed stream wakes nobody)', async () => {
+      const dev = device('stale');
+      const sub = await h.subscribeWebPush(dev);
+      await h.publishOffline(dev, undefined, Date.now() - 25 * 3600 * 1000);
+      await h.drained();
+      expect(h.webPush.pushesTo(sub)).toHaveLength(0);
+      expect((await rows(dev))[0]!.last_push_at).toBeNull();
+    });
+
+    it('coalesces across instances sharing the consumer: one push for a burst', async () => {
+      const extra = await h.startExtra('push-2');
+      try {
+        const dev = device('shared');
+        const sub = await h.subscribeWebPush(dev);
+        await Promise.all(Array.from({ length: 40 }, () => h.publishOffline(dev)));
+        await h.drained();
+        expect(h.webPush.pushesTo(sub)).toHaveLength(1);
+      } finally {
+        await extra.close();
+      }
+    });
+
     it('drops a registration whose endpoint is gone (410) and acks the event', async () => {
       const dev = device('gone');
       const sub = await h.subscribeWebPush(dev);

@@ -24,6 +24,8 @@ export type PushOutcome = PushResult['kind'] | 'provider-disabled';
 export interface WakeUpReport {
   /** Registrations inside their coalescing window, or none at all: nothing was sent. */
   readonly coalescedOrUnregistered: boolean;
+  /** The event was older than PUSH_TTL_SECONDS: skipped. */
+  readonly stale: boolean;
   readonly outcomes: readonly PushOutcome[];
 }
 
@@ -46,16 +48,21 @@ export class WakeUpDispatcher {
     @Inject(PARLEY_LOGGER) private readonly logger: Logger,
   ) {}
 
-  async handle(event: StoredForOfflineDevice): Promise<WakeUpReport> {
+  async handle(event: StoredForOfflineDevice, now = Date.now()): Promise<WakeUpReport> {
+    // Older than a push may live at the provider (a first deployment replaying the stream,
+    // a long outage): the device has connected since or the push would expire anyway.
+    if (now - event.at > this.config.PUSH_TTL_SECONDS * 1000) {
+      return { coalescedOrUnregistered: false, stale: true, outcomes: [] };
+    }
     const claims = await this.registrations.claimDue(
       event.recipient,
       this.config.PUSH_COALESCE_WINDOW_MS,
     );
-    if (claims.length === 0) return { coalescedOrUnregistered: true, outcomes: [] };
+    if (claims.length === 0) return { coalescedOrUnregistered: true, stale: false, outcomes: [] };
     const outcomes = await Promise.all(claims.map((claim) => this.pushOne(claim)));
     const retries = outcomes.filter((o) => o === 'retryable').length;
     if (retries > 0) throw new PushRetryError(retries);
-    return { coalescedOrUnregistered: false, outcomes };
+    return { coalescedOrUnregistered: false, stale: false, outcomes };
   }
 
   private async pushOne(claim: ClaimedRegistration): Promise<PushOutcome> {

@@ -37,13 +37,15 @@ export interface Harness {
   service: RunningService | undefined;
   call<C extends RpcContract>(contract: C, payload: RequestOf<C>): Promise<ReplyOf<C>>;
   /** Publishes a stored-for-offline-device event as message-delivery does. */
-  publishOffline(recipient: DeviceAddress, messageId?: string): Promise<void>;
+  publishOffline(recipient: DeviceAddress, messageId?: string, at?: number): Promise<void>;
   /** Registers a fresh Web Push subscription for the device. */
   subscribeWebPush(device: DeviceAddress): Promise<TestSubscription>;
   /** Resolves when the push consumer has no event left to handle or to ack. */
   drained(timeoutMs?: number): Promise<void>;
   sql<T>(text: string, values?: unknown[]): Promise<T[]>;
   start(): Promise<RunningService>;
+  /** Another instance on the same database and namespace (closed by close()). */
+  startExtra(instanceId: string): Promise<RunningService>;
   stop(): Promise<void>;
   close(): Promise<void>;
 }
@@ -110,6 +112,13 @@ export async function startHarness(
   // message-delivery creates the stream in production; here events may be published first.
   await ensureStream(nc, 'events', { namespace });
 
+  const extras: RunningService[] = [];
+  const testLogger = (instanceId: string) =>
+    createLogger({
+      service: 'push-notification',
+      instanceId,
+      level: (process.env['PUSH_TEST_LOG_LEVEL'] as 'silent' | undefined) ?? 'silent',
+    });
   const h: Harness = {
     namespace,
     db,
@@ -120,11 +129,11 @@ export async function startHarness(
     env: fullEnv,
     service: undefined,
     call: (contract, payload) => request(nc, contract, payload, { namespace, timeoutMs: 5000 }),
-    async publishOffline(recipient, messageId = `m-${++serial}`) {
+    async publishOffline(recipient, messageId = `m-${++serial}`, at = Date.now()) {
       await publishEvent(
         nc,
         Events.delivery.storedForOfflineDevice,
-        { recipient, messageId, at: Date.now() },
+        { recipient, messageId, at },
         { namespace, msgId: `stored-offline.${messageId}` },
       );
     },
@@ -158,19 +167,26 @@ export async function startHarness(
       }
     },
     async start() {
-      const logger = createLogger({
-        service: 'push-notification',
-        instanceId: 'push-1',
-        level: (process.env['PUSH_TEST_LOG_LEVEL'] as 'silent' | undefined) ?? 'silent',
+      h.service = await startPushNotification(config, {
+        logger: testLogger('push-1'),
+        shutdownHooks: false,
       });
-      h.service = await startPushNotification(config, { logger, shutdownHooks: false });
       return h.service;
+    },
+    async startExtra(instanceId) {
+      const extra = await startPushNotification(
+        { ...config, PARLEY_INSTANCE_ID: instanceId },
+        { logger: testLogger(instanceId), shutdownHooks: false },
+      );
+      extras.push(extra);
+      return extra;
     },
     async stop() {
       await h.service?.close();
       h.service = undefined;
     },
     async close() {
+      await Promise.all(extras.map((s) => s.close()));
       await h.stop();
       const jsm = await nc.jetstreamManager();
       await jsm.streams.delete(namespacedName(namespace, STREAMS.events)).catch(() => undefined);
