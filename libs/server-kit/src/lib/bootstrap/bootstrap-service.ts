@@ -100,11 +100,12 @@ export async function bootstrapService(options: BootstrapOptions): Promise<Runni
   let app: INestApplication | INestMicroservice;
   let httpUrl: string | undefined;
   if (options.http) {
-    const adapter = new FastifyAdapter(
-      options.httpOptions?.bodyLimit === undefined
-        ? undefined
-        : { bodyLimit: options.httpOptions.bodyLimit },
-    );
+    const adapter = new FastifyAdapter({
+      ...(options.httpOptions?.bodyLimit === undefined
+        ? {}
+        : { bodyLimit: options.httpOptions.bodyLimit }),
+      ...(config.PARLEY_TRUST_PROXY === undefined ? {} : { trustProxy: config.PARLEY_TRUST_PROXY }),
+    });
     // Nest types its options as classes; object literals are its documented usage.
     // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment
     const web = await NestFactory.create<NestFastifyApplication>(root, adapter, {

@@ -52,6 +52,18 @@ export const BaseServiceEnvSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]{1,64}$/, { message: 'expected 1-64 characters of A-Z a-z 0-9 _ -' })
     .default(defaultInstanceId),
+  /**
+   * Proxies in front of the HTTP listener whose X-Forwarded-For is believed (client
+   * addresses for per-address rate limits): a number of hops (`1` behind one reverse
+   * proxy), or comma-separated addresses/CIDRs. Unset: none, the peer address counts.
+   */
+  PARLEY_TRUST_PROXY: z
+    .string()
+    .regex(/^(\d{1,2}|[0-9A-Fa-f.:/]+(,\s*[0-9A-Fa-f.:/]+)*)$/, {
+      message: 'expected a hop count or comma-separated addresses/CIDRs',
+    })
+    .transform((v) => (/^\d+$/.test(v) ? Number(v) : v))
+    .optional(),
   /** How long shutdown waits for in-flight requests and event handlers. */
   PARLEY_SHUTDOWN_TIMEOUT_MS: envInt(0, 300_000).default(10_000),
   /** Default timeout of outgoing requests. */
