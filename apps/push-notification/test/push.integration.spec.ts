@@ -285,6 +285,29 @@ describe('push-notification over NATS', () => {
       }
     });
 
+    it("waits for the push service's Retry-After before the event comes back", async () => {
+      const dev = device('later');
+      const token = `later-${dev.userId}`;
+      await h.call(P.register, { device: dev, endpoint: { provider: 'fcm', token } });
+      const at: number[] = [];
+      h.fcm.script((req) => {
+        if (!req.body.includes(token)) return { status: 200, body: { name: 'x' } };
+        at.push(Date.now());
+        return at.length === 1
+          ? { status: 429, body: { error: { code: 429 } }, headers: { 'retry-after': '1' } }
+          : { status: 200, body: { name: 'ok' } };
+      });
+      try {
+        await h.publishOffline(dev);
+        await waitFor(() => (at.length >= 2 ? true : undefined), 'the retried push');
+        // PUSH_RETRY_DELAY_MS is 200 ms here; the service asked for 1 s.
+        expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(900);
+        await h.drained();
+      } finally {
+        h.fcm.script(undefined);
+      }
+    });
+
     it('counts a rejected push, keeps the registration and acks the event', async () => {
       const dev = device('rejected');
       const token = `rejected-${dev.userId}`;

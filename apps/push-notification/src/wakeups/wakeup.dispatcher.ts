@@ -21,6 +21,9 @@ export type StoredForOfflineDevice = EventOf<typeof Events.delivery.storedForOff
 
 export type PushOutcome = PushResult['kind'] | 'provider-disabled';
 
+/** A push service asking for more than this is not waited for longer. */
+const MAX_RETRY_AFTER_MS = 15 * 60 * 1000;
+
 export interface WakeUpReport {
   /** Registrations inside their coalescing window, or none at all: nothing was sent. */
   readonly coalescedOrUnregistered: boolean;
@@ -29,9 +32,16 @@ export interface WakeUpReport {
   readonly outcomes: readonly PushOutcome[];
 }
 
-/** At least one push failed transiently: the event must come back. */
+/**
+ * At least one push failed transiently: the event must come back, after the longest
+ * Retry-After a push service gave (the consumer naks with `retryAfterMs`), or the
+ * configured delay.
+ */
 export class PushRetryError extends Error {
-  constructor(readonly failures: number) {
+  constructor(
+    readonly failures: number,
+    readonly retryAfterMs: number,
+  ) {
     super(`${failures} push(es) failed transiently`);
   }
   override get name(): string {
@@ -59,13 +69,21 @@ export class WakeUpDispatcher {
       this.config.PUSH_COALESCE_WINDOW_MS,
     );
     if (claims.length === 0) return { coalescedOrUnregistered: true, stale: false, outcomes: [] };
-    const outcomes = await Promise.all(claims.map((claim) => this.pushOne(claim)));
-    const retries = outcomes.filter((o) => o === 'retryable').length;
-    if (retries > 0) throw new PushRetryError(retries);
-    return { coalescedOrUnregistered: false, stale: false, outcomes };
+    const results = await Promise.all(claims.map((claim) => this.pushOne(claim)));
+    const retries = results.filter((r) => r.kind === 'retryable');
+    if (retries.length > 0) {
+      const asked = Math.max(0, ...retries.map((r) => r.retryAfterMs ?? 0));
+      throw new PushRetryError(
+        retries.length,
+        Math.min(Math.max(asked, this.config.PUSH_RETRY_DELAY_MS), MAX_RETRY_AFTER_MS),
+      );
+    }
+    return { coalescedOrUnregistered: false, stale: false, outcomes: results.map((r) => r.kind) };
   }
 
-  private async pushOne(claim: ClaimedRegistration): Promise<PushOutcome> {
+  private async pushOne(
+    claim: ClaimedRegistration,
+  ): Promise<{ kind: PushOutcome; retryAfterMs?: number | undefined }> {
     const provider = this.providers.get(claim.endpoint.provider);
     const log = this.logger.child({
       device: deviceLabel(claim.device),
@@ -76,7 +94,7 @@ export class WakeUpDispatcher {
       // Registered while the provider was configured; the claim stays, so this is logged
       // once per window rather than once per message.
       log.warn('push provider not configured: wake-up skipped');
-      return 'provider-disabled';
+      return { kind: 'provider-disabled' };
     }
     let result: PushResult;
     try {
@@ -111,7 +129,9 @@ export class WakeUpDispatcher {
         break;
       }
     }
-    return result.kind;
+    return result.kind === 'retryable'
+      ? { kind: result.kind, retryAfterMs: result.retryAfterMs }
+      : { kind: result.kind };
   }
 }
 

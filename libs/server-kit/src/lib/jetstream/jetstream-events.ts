@@ -139,7 +139,10 @@ export interface ConsumeOptions<C extends EventContract> {
   readonly ackWaitMs?: number;
   /** Deliveries before the stream gives up on a message (default 10). */
   readonly maxDeliver?: number;
-  /** Pause before a failed message is redelivered (default 1 s). */
+  /**
+   * Pause before a failed message is redelivered (default 1 s). A handler error with a
+   * numeric `retryAfterMs` (a dependency said when to come back) asks for that pause instead.
+   */
   readonly retryDelayMs?: number;
   /**
    * Events handled at the same time (default 1: one after another, in stream order). More
@@ -254,8 +257,16 @@ async function handleOne<C extends EventContract>(
       },
       'event handler failed; will be redelivered',
     );
-    msg.nak(options.retryDelayMs ?? 1_000);
+    msg.nak(retryAfterOf(error) ?? options.retryDelayMs ?? 1_000);
   }
+}
+
+/** The pause a handler's error asks for, bounded to an hour. */
+function retryAfterOf(error: unknown): number | undefined {
+  const value = (error as { retryAfterMs?: unknown } | undefined)?.retryAfterMs;
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0
+    ? Math.min(value, 3_600_000)
+    : undefined;
 }
 
 function isNotFound(error: unknown): boolean {
