@@ -54,6 +54,7 @@ describe('messageFrame', () => {
     const packet = Buffer.from(JSON.stringify({ pattern: subject, data: wire, id: 'r1' }));
     const backing = Buffer.concat([Buffer.from('garbage'), packet, Buffer.from('tail}')]);
     const view = new Uint8Array(backing.buffer, backing.byteOffset + 7, packet.length);
-    expect(JSON.parse(messageFrame(view)!.toString('utf8')).message).toEqual(wire.message);
+    const frame = JSON.parse(messageFrame(view)!.toString('utf8')) as { message: unknown };
+    expect(frame.message).toEqual(wire.message);
   });
 });
