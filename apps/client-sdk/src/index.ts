@@ -13,6 +13,7 @@ export type { DeviceAddress } from './lib/addresses';
 
 export type {
   ParleyStore,
+  InboxRecord,
   IdentityRecord,
   PreKeysRecord,
   StoredKeyPair,
@@ -49,5 +50,6 @@ export {
   StoreCorruptError,
   InvalidArgumentError,
   isApiError,
+  isTransient,
 } from './lib/errors';
 export type { SdkErrorCode } from './lib/errors';

@@ -31,6 +31,7 @@ import {
   AlreadyRegisteredError,
   ClosedError,
   InvalidArgumentError,
+  isTransient,
   NotRegisteredError,
 } from './errors';
 import type { GroupInfo, GroupOptions } from './groups';
@@ -112,6 +113,7 @@ interface Device {
 const DAY_MS = 24 * 60 * 60 * 1000;
 const SESSION_REPAIR_INTERVAL_MS = 30_000;
 const MAILBOX_PAGE = 100;
+const RETRY_DELAY_MS = 1000;
 
 export class ParleyClient extends TypedEmitter<ParleyEvents> {
   private readonly api: GatewayApi;
@@ -128,6 +130,7 @@ export class ParleyClient extends TypedEmitter<ParleyEvents> {
   private pendingAcks: string[] = [];
   private ackFlush: Promise<void> | undefined;
   private drainRun: Promise<void> | undefined;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
 
   private constructor(private readonly options: ParleyClientOptions) {
     super();
@@ -352,23 +355,39 @@ export class ParleyClient extends TypedEmitter<ParleyEvents> {
   private async handle(m: StoredMessage): Promise<void> {
     if (this.inFlight.has(m.messageId)) return;
     this.inFlight.add(m.messageId);
-    let settled = true;
+    let outcome: 'done' | 'wait' | 'retry';
     try {
-      settled = await this.lane.run(async () => {
+      outcome = await this.lane.run(async () => {
         const device = this.requireDevice();
-        if (await this.options.store.isProcessed(m.messageId)) return true;
-        const outcome = await this.receive(device, m);
-        if (outcome === 'wait') return false;
+        if (await this.options.store.isProcessed(m.messageId)) return 'done';
+        const result = await this.receive(device, m);
+        if (result === 'wait') return 'wait';
         await this.options.store.markProcessed(m.messageId);
-        return true;
+        await this.options.store.deleteInbox(m.messageId);
+        return 'done';
       });
     } catch (error) {
-      this.emit('error', error);
-      settled = false;
-    } finally {
-      if (settled) this.inFlight.delete(m.messageId);
+      // Not acked: the message stays in the mailbox and is tried again.
+      if (!isTransient(error)) this.emit('error', error);
+      outcome = 'retry';
     }
-    if (settled) this.queueAck(m.messageId);
+    if (outcome === 'wait') return;
+    this.inFlight.delete(m.messageId);
+    if (outcome === 'done') this.queueAck(m.messageId);
+    else this.scheduleRetry();
+  }
+
+  /** Drains the mailbox again a little later (after a transient failure). */
+  private scheduleRetry(): void {
+    if (this.retryTimer || this.closed) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (this.live) {
+        void this.drain().catch((error: unknown) => {
+          this.emit('error', error);
+        });
+      }
+    }, RETRY_DELAY_MS);
   }
 
   /** Decrypts and dispatches; emits; returns 'wait' to keep the message for later. */
@@ -399,24 +418,37 @@ export class ParleyClient extends TypedEmitter<ParleyEvents> {
         if (opened.kind === 'refused') undecryptable(opened.reason);
         else this.emitText(m, from, opened.body.text, opened.body.sentAt, opened.groupId);
       } catch (error) {
+        if (isTransient(error)) throw error;
         this.waiting.delete(m.messageId);
-        undecryptable(reasonOf(error));
+        const reason = reasonOf(error);
+        undecryptable(reason);
+        if (reason === 'internal') this.emit('error', error);
       }
       return 'done';
     }
 
-    let result;
-    try {
-      result = await device.sessions.decrypt(from, m.type, m.content);
-    } catch (error) {
-      const reason = reasonOf(error);
-      undecryptable(reason);
-      if (reason === 'internal') this.emit('error', error);
-      if (needsSessionRepair(reason)) await this.repairSession(device, from);
-      return 'done';
+    // A message decrypted before (then interrupted) is finished from its kept plaintext.
+    let inbox = await this.options.store.loadInbox(m.messageId);
+    if (!inbox) {
+      try {
+        const result = await device.sessions.decrypt(from, m.type, m.content, async (r) => {
+          await this.options.store.saveInbox(m.messageId, {
+            plaintext: r.plaintext,
+            senderIdentityKey: r.remoteIdentityKey,
+          });
+        });
+        inbox = { plaintext: result.plaintext, senderIdentityKey: result.remoteIdentityKey };
+      } catch (error) {
+        if (isTransient(error)) throw error;
+        const reason = reasonOf(error);
+        undecryptable(reason);
+        if (reason === 'internal') this.emit('error', error);
+        if (needsSessionRepair(reason)) await this.repairSession(device, from);
+        return 'done';
+      }
     }
-    const sender: MemberDevice = { ...from, identityKey: result.remoteIdentityKey };
-    const plaintext = result.plaintext;
+    const sender: MemberDevice = { ...from, identityKey: inbox.senderIdentityKey };
+    const plaintext = inbox.plaintext;
     try {
       if (plaintext[0] === GROUP) {
         const payloadBytes = plaintext.subarray(1);
@@ -443,6 +475,7 @@ export class ParleyClient extends TypedEmitter<ParleyEvents> {
       }
       await this.dispatchContent(device, m, sender, content);
     } catch (error) {
+      if (isTransient(error)) throw error;
       const reason = reasonOf(error);
       undecryptable(reason);
       if (reason === 'internal') this.emit('error', error);
@@ -711,6 +744,7 @@ export class ParleyClient extends TypedEmitter<ParleyEvents> {
     this.live?.close();
     this.live = undefined;
     if (this.waitTimer) clearInterval(this.waitTimer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     await this.lane.run(() => Promise.resolve());
     await this.flushAcks();
     this.closed = true;

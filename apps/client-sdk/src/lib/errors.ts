@@ -110,3 +110,10 @@ export class InvalidArgumentError extends ParleySdkError {
 export function isApiError(error: unknown, apiCode?: string): error is ApiError {
   return error instanceof ApiError && (apiCode === undefined || error.apiCode === apiCode);
 }
+
+/** Worth trying again later: the gateway was unreachable, overloaded or failing. */
+export function isTransient(error: unknown): boolean {
+  if (error instanceof NetworkError) return true;
+  if (!(error instanceof ApiError)) return false;
+  return error.status >= 500 || error.status === 429 || error.apiCode === 'UNAVAILABLE';
+}

@@ -103,14 +103,20 @@ export class Sessions {
     };
   }
 
-  /** Decrypts, saves the session and deletes a used one-time prekey, in that order. */
+  /**
+   * Decrypts, hands the result to `keep` (the caller persists the plaintext), saves the
+   * session and deletes a used one-time prekey, in that order: a crash at any point loses
+   * neither the message nor the session.
+   */
   async decrypt(
     sender: DeviceAddress,
     type: 'prekey' | 'message',
     body: Uint8Array,
+    keep: (result: DecryptResult) => Promise<void>,
   ): Promise<DecryptResult> {
     const record = await this.load(sender);
     const result = record.decrypt({ type, body }, this.identity, this.keys.lookup(), this.random);
+    await keep(result);
     await this.save(sender, record);
     if (result.usedOneTimePreKeyId !== undefined)
       await this.keys.consumeOneTimePreKey(result.usedOneTimePreKeyId);

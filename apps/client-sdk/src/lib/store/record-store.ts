@@ -6,7 +6,7 @@
 import { base64ToBytes, bytesToBase64 } from '@parley/contracts';
 import type { DeviceAddress } from '../addresses';
 import { StoreCorruptError } from '../errors';
-import type { GroupRecord, IdentityRecord, ParleyStore, PreKeysRecord } from './store';
+import type { GroupRecord, IdentityRecord, InboxRecord, ParleyStore, PreKeysRecord } from './store';
 
 export interface RecordBackend {
   read(name: string): Promise<Uint8Array | undefined>;
@@ -104,6 +104,16 @@ export class RecordStore implements ParleyStore {
   }
   async listGroupIds(): Promise<string[]> {
     return (await this.readJson<string[]>('groups')) ?? [];
+  }
+
+  loadInbox(messageId: string): Promise<InboxRecord | undefined> {
+    return this.readJson<InboxRecord>(`inbox/${messageId}`);
+  }
+  saveInbox(messageId: string, record: InboxRecord): Promise<void> {
+    return this.writeJson(`inbox/${messageId}`, record);
+  }
+  deleteInbox(messageId: string): Promise<void> {
+    return this.backend.remove(`inbox/${messageId}`);
   }
 
   private async processedIds(): Promise<string[]> {

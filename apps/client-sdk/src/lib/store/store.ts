@@ -52,6 +52,13 @@ export interface GroupRecord {
   readonly senderKeyNeedsRotation: boolean;
 }
 
+/** A decrypted message not fully handled yet (kept so a crash or outage cannot lose it). */
+export interface InboxRecord {
+  readonly plaintext: Uint8Array;
+  /** The sender's identity key as its session authenticated it. */
+  readonly senderIdentityKey: Uint8Array;
+}
+
 export interface ParleyStore {
   loadIdentity(): Promise<IdentityRecord | undefined>;
   saveIdentity(identity: IdentityRecord): Promise<void>;
@@ -72,6 +79,11 @@ export interface ParleyStore {
   loadGroup(groupId: string): Promise<GroupRecord | undefined>;
   saveGroup(group: GroupRecord): Promise<void>;
   listGroupIds(): Promise<string[]>;
+
+  /** Decrypted, not yet handled messages, by server message id. */
+  loadInbox(messageId: string): Promise<InboxRecord | undefined>;
+  saveInbox(messageId: string, record: InboxRecord): Promise<void>;
+  deleteInbox(messageId: string): Promise<void>;
 
   /** Server message ids already handled (bounded: the most recent ones). */
   isProcessed(messageId: string): Promise<boolean>;
