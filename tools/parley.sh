@@ -14,12 +14,22 @@ install() {
   npm ci --no-audit --no-fund || npm install --no-audit --no-fund
 }
 
+# Headless Chromium for the SDK's browser test (Debian's package; playwright's own browser
+# download cannot run here). Installed when missing and we may (root); else the test says why.
+ensure_chromium() {
+  if command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ]; then return; fi
+  if [ "$(id -u)" != 0 ]; then echo "chromium missing (apt-get install chromium as root)" >&2; return; fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y --no-install-recommends chromium >/dev/null ||
+    { apt-get update >/dev/null && apt-get install -y --no-install-recommends chromium >/dev/null; }
+}
+
 install
 eval "$(npx tsx tools/stack/stack.ts up --export)"
 export DATABASE_URL NATS_URL
 
 case "${1:-}" in
-  demo) shift; npx tsx tools/demo/main.ts "$@" ;;
-  test) shift; npm run typecheck && npx nx run-many -t lint --parallel=2 --outputStyle=static && node tools/test/run-tests.mjs "$@" ;;
+  demo) shift; npx tsx --tsconfig tools/demo/tsconfig.json tools/demo/main.ts "$@" ;;
+  test) shift; ensure_chromium; npm run typecheck && npx nx run-many -t lint --parallel=2 --outputStyle=static && node tools/test/run-tests.mjs "$@" ;;
   *) echo "usage: bash tools/parley.sh demo|test" >&2; exit 2 ;;
 esac

@@ -88,7 +88,8 @@ class Device {
       },
       random,
     );
-    if (result.usedOneTimePreKeyId !== undefined) this.oneTimePreKeys.delete(result.usedOneTimePreKeyId);
+    if (result.usedOneTimePreKeyId !== undefined)
+      this.oneTimePreKeys.delete(result.usedOneTimePreKeyId);
     this.sessions.set(peer.userId, SessionRecord.deserialize(record.serialize()));
     return result.plaintext;
   }
@@ -103,21 +104,37 @@ function expectText(actual: Uint8Array, expected: string): string {
 function direct(from: Device, to: Device, text: string): void {
   const message = from.encryptTo(to, utf8.encode(text));
   const received = expectText(to.decryptFrom(from, message), text);
-  log(`  ${from.userId} -> ${to.userId}: "${received}"  [${message.type}, ${message.body.length} bytes]`);
+  log(
+    `  ${from.userId} -> ${to.userId}: "${received}"  [${message.type}, ${message.body.length} bytes]`,
+  );
 }
 
-function pairwiseGroup(membership: GroupMembershipState, from: Device, everyone: Device[], text: string): void {
+function pairwiseGroup(
+  membership: GroupMembershipState,
+  from: Device,
+  everyone: Device[],
+  text: string,
+): void {
   const byKey = new Map(everyone.map((d) => [d.userId, d]));
-  const ciphertexts = encryptPairwiseGroupMessage(membership, from.member, utf8.encode(text), (device, plaintext) =>
-    from.encryptTo(byKey.get(device.userId)!, plaintext),
+  const ciphertexts = encryptPairwiseGroupMessage(
+    membership,
+    from.member,
+    utf8.encode(text),
+    (device, plaintext) => from.encryptTo(must(byKey, device.userId), plaintext),
   );
   const total = ciphertexts.reduce((n, c) => n + c.ciphertext.body.length, 0);
   for (const { device, ciphertext } of ciphertexts) {
-    const to = byKey.get(device.userId)!;
-    const payload = openPairwiseGroupPayload(to.decryptFrom(from, ciphertext), from.member, () => membership);
+    const to = must(byKey, device.userId);
+    const payload = openPairwiseGroupPayload(
+      to.decryptFrom(from, ciphertext),
+      from.member,
+      () => membership,
+    );
     expectText(payload.body, text);
   }
-  log(`  ${from.userId} -> group (pairwise): "${text}"  [${ciphertexts.length} ciphertexts, ${total} bytes uploaded]`);
+  log(
+    `  ${from.userId} -> group (pairwise): "${text}"  [${ciphertexts.length} ciphertexts, ${total} bytes uploaded]`,
+  );
 }
 
 function distribute(sender: Device, own: SenderKeyState, to: Device[], groupId: Uint8Array): void {
@@ -127,15 +144,26 @@ function distribute(sender: Device, own: SenderKeyState, to: Device[], groupId: 
     const plaintext = member.decryptFrom(sender, sender.encryptTo(member, distribution));
     member.receivedSenderKeys.set(
       sender.userId,
-      processSenderKeyDistribution(member.receivedSenderKeys.get(sender.userId), groupId, plaintext, now()),
+      processSenderKeyDistribution(
+        member.receivedSenderKeys.get(sender.userId),
+        groupId,
+        plaintext,
+        now(),
+      ),
     );
   }
 }
 
 function senderKeyGroup(from: Device, own: SenderKeyState, to: Device[], text: string): void {
   const ciphertext = encryptSenderKeyMessage(own, utf8.encode(text));
-  for (const member of to) expectText(decryptSenderKeyMessage(member.receivedSenderKeys.get(from.userId)!, ciphertext), text);
-  log(`  ${from.userId} -> group (sender keys): "${text}"  [1 ciphertext, ${ciphertext.length} bytes, server fans out to ${to.length}]`);
+  for (const member of to)
+    expectText(
+      decryptSenderKeyMessage(must(member.receivedSenderKeys, from.userId), ciphertext),
+      text,
+    );
+  log(
+    `  ${from.userId} -> group (sender keys): "${text}"  [1 ciphertext, ${ciphertext.length} bytes, server fans out to ${to.length}]`,
+  );
 }
 
 export async function runProtocolDemo(): Promise<void> {
@@ -162,31 +190,66 @@ export async function runProtocolDemo(): Promise<void> {
   log(`  safety number alice/bob: ${safety.digits.replace(/(\d{5})/g, '$1 ').trim()}`);
 
   log('\nGroup, mode A: pairwise fan-out');
-  const created = createGroup(alice.identity, alice.member, [bob.member, carol.member], random, now());
+  const created = createGroup(
+    alice.identity,
+    alice.member,
+    [bob.member, carol.member],
+    random,
+    now(),
+  );
   let membership = created.state;
-  log(`  alice created the group (epoch ${membership.epoch}, ${membership.members().length} members, signed membership chain)`);
+  log(
+    `  alice created the group (epoch ${membership.epoch}, ${membership.members().length} members, signed membership chain)`,
+  );
   pairwiseGroup(membership, alice, everyone, 'Welcome to the pairwise group.');
   pairwiseGroup(membership, carol, everyone, 'Thanks, Carol here.');
 
   log('\nGroup, mode B: Sender Keys');
   const groupId = membership.groupId;
   const own = new Map(everyone.map((d) => [d.userId, createOwnSenderKey(groupId, random, now())]));
-  for (const d of everyone) distribute(d, own.get(d.userId)!, everyone.filter((o) => o !== d), groupId);
-  senderKeyGroup(alice, own.get('alice')!, [bob, carol], 'One ciphertext for everyone.');
-  senderKeyGroup(bob, own.get('bob')!, [alice, carol], 'Bob agrees.');
+  for (const d of everyone)
+    distribute(
+      d,
+      must(own, d.userId),
+      everyone.filter((o) => o !== d),
+      groupId,
+    );
+  senderKeyGroup(alice, must(own, 'alice'), [bob, carol], 'One ciphertext for everyone.');
+  senderKeyGroup(bob, must(own, 'bob'), [alice, carol], 'Bob agrees.');
 
   log('\nCarol leaves: the admin signs the change, everyone rotates');
-  const removal = buildMembershipChange(membership, alice.identity, 'remove', [carol.member], now());
+  const removal = buildMembershipChange(
+    membership,
+    alice.identity,
+    'remove',
+    [carol.member],
+    now(),
+  );
   membership = removal.state;
-  const carolsOldKey = carol.receivedSenderKeys.get('alice')!;
-  rotateOwnSenderKey(own.get('alice')!, random, now());
-  distribute(alice, own.get('alice')!, [bob], groupId);
-  senderKeyGroup(alice, own.get('alice')!, [bob], 'Carol cannot read this.');
+  const carolsOldKey = must(carol.receivedSenderKeys, 'alice');
+  rotateOwnSenderKey(must(own, 'alice'), random, now());
+  distribute(alice, must(own, 'alice'), [bob], groupId);
+  senderKeyGroup(alice, must(own, 'alice'), [bob], 'Carol cannot read this.');
   try {
-    decryptSenderKeyMessage(carolsOldKey, encryptSenderKeyMessage(own.get('alice')!, utf8.encode('secret')));
+    decryptSenderKeyMessage(
+      carolsOldKey,
+      encryptSenderKeyMessage(must(own, 'alice'), utf8.encode('secret')),
+    );
     throw new Error('carol decrypted after removal');
   } catch (error) {
     log(`  carol, holding every old key, fails: ${(error as ProtocolError).code}`);
   }
-  log(`  epoch ${membership.epoch}: ${membership.members().map((m) => m.userId).join(', ')}`);
+  log(
+    `  epoch ${membership.epoch}: ${membership
+      .members()
+      .map((m) => m.userId)
+      .join(', ')}`,
+  );
+}
+
+/** A map entry the demo's own set-up put there. */
+function must<K, V>(map: ReadonlyMap<K, V>, key: K): V {
+  const value = map.get(key);
+  if (value === undefined) throw new Error(`demo set-up: no entry for ${String(key)}`);
+  return value;
 }
