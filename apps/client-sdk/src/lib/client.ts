@@ -12,6 +12,7 @@ import {
   computeSafetyNumber,
   initProtocol,
   openPairwiseGroupPayload,
+  ProtocolError,
   secureRandom,
   signDeviceAuthMessage,
 } from '@parley/protocol';
@@ -33,6 +34,7 @@ import {
   InvalidArgumentError,
   isTransient,
   NotRegisteredError,
+  ParleySdkError,
 } from './errors';
 import type { GroupInfo, GroupOptions } from './groups';
 import { Groups } from './groups';
@@ -418,7 +420,7 @@ export class ParleyClient extends TypedEmitter<ParleyEvents> {
         if (opened.kind === 'refused') undecryptable(opened.reason);
         else this.emitText(m, from, opened.body.text, opened.body.sentAt, opened.groupId);
       } catch (error) {
-        if (isTransient(error)) throw error;
+        if (!isVerdict(error)) throw error;
         this.waiting.delete(m.messageId);
         const reason = reasonOf(error);
         undecryptable(reason);
@@ -439,10 +441,11 @@ export class ParleyClient extends TypedEmitter<ParleyEvents> {
         });
         inbox = { plaintext: result.plaintext, senderIdentityKey: result.remoteIdentityKey };
       } catch (error) {
-        if (isTransient(error)) throw error;
+        // Only the protocol's verdicts make a message unreadable; anything else (the store
+        // failing, a crash) leaves it in the mailbox to be tried again.
+        if (!(error instanceof ProtocolError)) throw error;
         const reason = reasonOf(error);
         undecryptable(reason);
-        if (reason === 'internal') this.emit('error', error);
         if (needsSessionRepair(reason)) await this.repairSession(device, from);
         return 'done';
       }
@@ -475,7 +478,7 @@ export class ParleyClient extends TypedEmitter<ParleyEvents> {
       }
       await this.dispatchContent(device, m, sender, content);
     } catch (error) {
-      if (isTransient(error)) throw error;
+      if (!isVerdict(error)) throw error;
       const reason = reasonOf(error);
       undecryptable(reason);
       if (reason === 'internal') this.emit('error', error);
@@ -749,6 +752,11 @@ export class ParleyClient extends TypedEmitter<ParleyEvents> {
     await this.flushAcks();
     this.closed = true;
   }
+}
+
+/** A failure that says something about the message itself (so retrying cannot help). */
+function isVerdict(error: unknown): boolean {
+  return error instanceof ProtocolError || (error instanceof ParleySdkError && !isTransient(error));
 }
 
 function toHexString(bytes: Uint8Array): string {
