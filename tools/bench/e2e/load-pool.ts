@@ -53,14 +53,16 @@ export class LoadProcess {
 export async function startLoadProcesses(
   count: number,
   init: { baseUrl: string; wsUrl: string; payloadBytes: number },
+  cpuProfDir?: string,
 ): Promise<LoadProcess[]> {
+  const profile = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(cpuProfDir, 'generator')}`] : [];
   const procs = Array.from(
     { length: count },
     (_, i) =>
       new LoadProcess(
         i,
         fork(path.join(__dirname, 'load-worker.ts'), [], {
-          execArgv: tsxNodeArgs(),
+          execArgv: [...tsxNodeArgs(), ...profile],
           serialization: 'advanced',
           stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
         }),

@@ -276,15 +276,19 @@ async function run1to1(c: Extract<WorkerCommand, { type: 'run1to1' }>): Promise<
 }
 
 async function store(c: Extract<WorkerCommand, { type: 'store' }>): Promise<WorkerReply> {
-  const senders = [...devices.values()];
+  // Offline devices never send here (and a device may not send to itself).
+  const offline = new Set(c.targets.map(key));
+  const senders = [...devices.values()].filter((d) => !offline.has(key(d.device)));
+  if (senders.length === 0) throw new Error('no sending devices in this process');
   let stored = 0;
   let errors = 0;
   let firstError: string | undefined;
   let next = 0;
   const start = performance.now();
+  const stopAt = start + c.maxSeconds * 1000;
   await Promise.all(
     Array.from({ length: c.concurrency }, async () => {
-      for (let i = next++; i < c.count; i = next++) {
+      for (let i = next++; i < c.count && performance.now() < stopAt; i = next++) {
         const from = senders[i % senders.length] as SimDevice;
         const to = c.targets[i % c.targets.length] as Address;
         const content = encodePayload(payloadBytes, { tag: c.tag, seq: i, sentAt: nowMs() }, filler.subarray(24));
@@ -304,6 +308,8 @@ async function store(c: Extract<WorkerCommand, { type: 'store' }>): Promise<Work
 
 async function drain(c: Extract<WorkerCommand, { type: 'drain' }>): Promise<WorkerReply> {
   let drained = 0;
+  let ackedShort = 0;
+  const seen = new Set<string>();
   let firstError: string | undefined;
   const start = performance.now();
   await Promise.all(
@@ -320,8 +326,11 @@ async function drain(c: Extract<WorkerCommand, { type: 'drain' }>): Promise<Work
             sim.device.token,
           );
           if (page.messages.length === 0) break;
-          drained += page.messages.length;
-          await http.json('POST', '/v1/mailbox/ack', { messageIds: page.messages.map((m) => m.messageId) }, sim.device.token);
+          const fresh = page.messages.filter((m) => !seen.has(m.messageId));
+          for (const m of fresh) seen.add(m.messageId);
+          drained += fresh.length;
+          const { deleted } = await http.json<{ deleted: number }>('POST', '/v1/mailbox/ack', { messageIds: page.messages.map((m) => m.messageId) }, sim.device.token);
+          ackedShort += page.messages.length - deleted;
           if (!page.more) break;
         }
       } catch (e) {
@@ -329,6 +338,7 @@ async function drain(c: Extract<WorkerCommand, { type: 'drain' }>): Promise<Work
       }
     }),
   );
+  if (ackedShort > 0) firstError ??= `${ackedShort} acked messages were not deleted`;
   return { type: 'drained', drained, seconds: (performance.now() - start) / 1000, ...(firstError ? { firstError } : {}) };
 }
 

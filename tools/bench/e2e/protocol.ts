@@ -17,6 +17,8 @@ export type WorkerCommand =
       count: number;
       concurrency: number;
       tag: number;
+      /** Stop starting sends after this long (a slow stack must not hold the run for ever). */
+      maxSeconds: number;
     }
   | { type: 'drain'; userIds: readonly string[]; pageSize: number }
   | { type: 'track'; tag: number }

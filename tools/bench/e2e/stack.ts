@@ -52,7 +52,8 @@ export interface RunningStack {
 function startService(name: ServiceName, env: Record<string, string>, cpuProfDir?: string): ChildProcess {
   const app = path.join(REPO_ROOT, 'apps', name);
   const args = [...tsxNodeArgs()];
-  if (cpuProfDir) args.push('--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, `--cpu-prof-name=${name}.cpuprofile`);
+  // One folder per service: node writes a profile per thread (tsx's loader runs in one too).
+  if (cpuProfDir) args.push('--cpu-prof', `--cpu-prof-dir=${path.join(cpuProfDir, name)}`);
   args.push(path.join(app, 'src/main.ts'));
   const child = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
@@ -110,6 +111,14 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       GATEWAY_BODY_LIMIT_BYTES: String(1024 * 1024),
     },
   };
+  // Every service gets a health port: the stack is up when each answers /health/ready.
+  const healthPorts: Record<ServiceName, number> = {
+    'prekey-directory': await freePort(),
+    'group-membership': await freePort(),
+    'message-delivery': await freePort(),
+    gateway: port,
+  };
+  for (const name of SERVICES) defaults[name]['PARLEY_HTTP_PORT'] = String(healthPorts[name]);
   const children = new Map<ServiceName, ChildProcess>();
   const stop = async () => {
     // The gateway first (no new work), then the services, then the database.
@@ -130,7 +139,9 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       );
     }
     const baseUrl = `http://127.0.0.1:${port}`;
-    await waitForHttp(`${baseUrl}/docs-json`, 90_000, [...children.values()]);
+    await Promise.all(
+      SERVICES.map((name) => waitForHttp(`http://127.0.0.1:${healthPorts[name]}/health/ready`, 180_000, [...children.values()])),
+    );
     const pids = Object.fromEntries([...children.entries()].map(([n, c]) => [n, c.pid ?? 0])) as Record<
       ServiceName,
       number
