@@ -141,6 +141,8 @@ export async function bootstrapService(options: BootstrapOptions): Promise<Runni
     if (options.shutdownHooks ?? true)
       web.enableShutdownHooks(SHUTDOWN_SIGNALS, { useProcessExit: true });
     await web.startAllMicroservices();
+    // Subscriptions in place at the server before the HTTP side (and its readiness) opens.
+    await web.get<NatsConnection>(NATS_CONNECTION).flush();
     await web.listen(config.PARLEY_HTTP_PORT ?? 0, '0.0.0.0');
     httpUrl = (await web.getUrl()).replace('[::1]', '127.0.0.1');
     app = web;
@@ -159,6 +161,9 @@ export async function bootstrapService(options: BootstrapOptions): Promise<Runni
     app = micro;
   }
   const nats = app.get<NatsConnection>(NATS_CONNECTION);
+  // A round trip to the server: every subscription made above is in place there, so a
+  // request sent right after "service started" (or a passing readiness probe) finds us.
+  await nats.flush();
   logger.info({ queue: options.service, namespace: config.PARLEY_NATS_PREFIX }, 'service started');
 
   let closing: Promise<void> | undefined;
