@@ -46,6 +46,7 @@ beforeAll(async () => {
       WEB_PUSH_VAPID_PUBLIC_KEY: vapid.publicKey,
       WEB_PUSH_VAPID_PRIVATE_KEY: vapid.privateKey,
       WEB_PUSH_VAPID_SUBJECT: 'mailto:ops@parley.test',
+      WEB_PUSH_ALLOWED_HOSTS: 'push.example.test',
     }),
     { shutdownHooks: false },
   );

@@ -54,6 +54,7 @@ describe('push-notification process', () => {
       WEB_PUSH_VAPID_PUBLIC_KEY: vapid.publicKey,
       WEB_PUSH_VAPID_PRIVATE_KEY: vapid.privateKey,
       WEB_PUSH_VAPID_SUBJECT: 'mailto:ops@parley.test',
+      WEB_PUSH_ALLOWED_HOSTS: 'push.example.test',
     });
     const nc = await connect({ servers: testNatsUrl() });
     try {

@@ -32,6 +32,7 @@ describe('Web Push provider (RFC 8030/8291/8292)', () => {
       vapidPrivateKey: vapid.privateKey,
       subject: 'mailto:ops@parley.test',
       caCerts: service.caCert,
+      allowedHosts: ['127.0.0.1'],
     });
   });
   afterAll(async () => {
@@ -98,12 +99,38 @@ describe('Web Push provider (RFC 8030/8291/8292)', () => {
     expect(result.kind).toBe('retryable');
   });
 
+  it('sends nothing to a host off the allowed list (no SSRF through client-given URLs)', async () => {
+    const onlyBrowsers = new WebPushProvider({
+      ...common,
+      vapidPublicKey: vapid.publicKey,
+      vapidPrivateKey: vapid.privateKey,
+      subject: 'mailto:ops@parley.test',
+      caCerts: service.caCert,
+      allowedHosts: ['fcm.googleapis.com', '*.notify.windows.com'],
+    });
+    try {
+      const sub = service.subscribe();
+      expect(await onlyBrowsers.send(endpointOf(sub), WAKE_UP)).toEqual({
+        kind: 'rejected',
+        reason: 'push service host not allowed',
+      });
+      expect(service.pushesTo(sub)).toEqual([]);
+      expect(onlyBrowsers.allows('https://wns2-par02p.notify.windows.com/w/?token=x')).toBe(true);
+      expect(onlyBrowsers.allows('https://notify.windows.com.evil.test/w')).toBe(false);
+      expect(onlyBrowsers.allows('https://fcm.googleapis.com/fcm/send/abc')).toBe(true);
+      expect(onlyBrowsers.allows('https://fcm.googleapis.com.evil.test/x')).toBe(false);
+    } finally {
+      await onlyBrowsers.close();
+    }
+  });
+
   it('refuses a push service whose certificate is not trusted', async () => {
     const untrusting = new WebPushProvider({
       ...common,
       vapidPublicKey: vapid.publicKey,
       vapidPrivateKey: vapid.privateKey,
       subject: 'mailto:ops@parley.test',
+      allowedHosts: ['127.0.0.1'],
     });
     try {
       const sub = service.subscribe();

@@ -96,6 +96,20 @@ describe('push-notification over NATS', () => {
       expect(error.code).toBe('VALIDATION_FAILED');
       expect(await rows(dev)).toEqual([]);
     });
+
+    it('refuses Web Push endpoints on hosts that are not allowed push services', async () => {
+      const dev = device('ssrf');
+      const sub = h.webPush.subscribe();
+      const error = await failure(
+        h.call(P.register, {
+          device: dev,
+          endpoint: { provider: 'webpush', endpoint: 'https://10.0.0.5/admin', keys: sub.keys },
+        }),
+      );
+      expect(error.code).toBe('VALIDATION_FAILED');
+      expect(error.message).toContain('endpoint.endpoint');
+      expect(await rows(dev)).toEqual([]);
+    });
   });
 
   describe('wake-ups', () => {

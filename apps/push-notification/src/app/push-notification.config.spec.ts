@@ -30,6 +30,12 @@ describe('push-notification configuration', () => {
       FCM_BASE_URL: 'https://fcm.googleapis.com',
       FCM_TOKEN_URL: 'https://oauth2.googleapis.com/token',
     });
+    expect(config.WEB_PUSH_ALLOWED_HOSTS).toEqual([
+      'fcm.googleapis.com',
+      'updates.push.services.mozilla.com',
+      'web.push.apple.com',
+      '*.notify.windows.com',
+    ]);
     expect(config.WEB_PUSH_VAPID_PUBLIC_KEY).toBeUndefined();
     expect(config.APNS_KEY_ID).toBeUndefined();
   });
@@ -69,12 +75,14 @@ describe('push-notification configuration', () => {
       // An RSA key where APNs needs P-256.
       APNS_PRIVATE_KEY: rsa,
       FCM_BASE_URL: 'ftp://fcm.example',
+      WEB_PUSH_ALLOWED_HOSTS: 'push.example.test, http://x/',
     });
     expect(error.variables.sort()).toEqual([
       'APNS_PRIVATE_KEY',
       'DATABASE_URL',
       'FCM_BASE_URL',
       'PUSH_COALESCE_WINDOW_MS',
+      'WEB_PUSH_ALLOWED_HOSTS',
       'WEB_PUSH_VAPID_PUBLIC_KEY',
       'WEB_PUSH_VAPID_SUBJECT',
     ]);

@@ -8,6 +8,7 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { BaseServiceEnvSchema, envInt } from '@parley/server-kit';
 import { z } from 'zod';
+import { DEFAULT_WEB_PUSH_HOSTS, HOST_PATTERN } from '../providers/web-push-hosts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -74,6 +75,22 @@ export const PushNotificationEnvSchema = BaseServiceEnvSchema.extend({
     .string()
     .regex(/^(mailto:\S+@\S+|https:\/\/\S+)$/, { message: 'expected a mailto: or https:// URL' })
     .optional(),
+  /**
+   * Hosts Web Push endpoints may point at (comma-separated; `*.domain` for subdomains, `*`
+   * for any): the server POSTs to client-given URLs, so only known push services by default.
+   */
+  WEB_PUSH_ALLOWED_HOSTS: z
+    .string()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((h) => h.trim().toLowerCase())
+        .filter(Boolean),
+    )
+    .refine((hosts) => hosts.length > 0 && hosts.every((h) => HOST_PATTERN.test(h)), {
+      message: 'expected comma-separated host names, *.domain patterns or *',
+    })
+    .default([...DEFAULT_WEB_PUSH_HOSTS]),
   /** Extra CA certificates (PEM) trusted for push services (private UnifiedPush servers, tests). */
   WEB_PUSH_CA_CERTS: pem('PEM certificates', (v) => {
     try {

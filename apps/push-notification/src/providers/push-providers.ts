@@ -27,6 +27,7 @@ export function providersFromConfig(config: PushNotificationConfig): ProviderMap
       vapidPrivateKey: config.WEB_PUSH_VAPID_PRIVATE_KEY,
       subject: config.WEB_PUSH_VAPID_SUBJECT,
       caCerts: config.WEB_PUSH_CA_CERTS,
+      allowedHosts: config.WEB_PUSH_ALLOWED_HOSTS,
     });
   }
   if (config.APNS_KEY_ID && config.APNS_TEAM_ID && config.APNS_PRIVATE_KEY) {
@@ -62,6 +63,12 @@ export class PushProviders implements OnApplicationShutdown {
 
   get<P extends PushProviderName>(name: P): PushProvider<P> | undefined {
     return this.providers[name];
+  }
+
+  /** Whether Web Push may send to this endpoint's host (false when Web Push is off). */
+  webPushAllows(endpoint: string): boolean {
+    const webPush = this.providers.webpush;
+    return webPush instanceof WebPushProvider && webPush.allows(endpoint);
   }
 
   enabled(): PushProviderName[] {

@@ -8,6 +8,7 @@ import type { RequestOptions } from 'web-push';
 import { sendNotification, WebPushError } from 'web-push';
 import type { EndpointOf, PushProvider, PushResult, WakeUp } from './push-provider';
 import { retryAfterMs } from './push-provider';
+import { isAllowedPushHost } from './web-push-hosts';
 
 export interface WebPushSettings {
   readonly vapidPublicKey: string;
@@ -17,6 +18,8 @@ export interface WebPushSettings {
   readonly timeoutMs: number;
   /** Extra trusted CA certificates (PEM) for push services. */
   readonly caCerts?: string | undefined;
+  /** Push service hosts endpoints may point at (see web-push-hosts.ts). */
+  readonly allowedHosts: readonly string[];
 }
 
 export const WAKE_UP_TOPIC = 'parley-wakeup';
@@ -32,7 +35,15 @@ export class WebPushProvider implements PushProvider<'webpush'> {
     });
   }
 
+  /** Registrations are checked too; this catches rows stored before the list changed. */
+  allows(endpoint: string): boolean {
+    return isAllowedPushHost(endpoint, this.settings.allowedHosts);
+  }
+
   async send(endpoint: EndpointOf<'webpush'>, wakeup: WakeUp): Promise<PushResult> {
+    if (!this.allows(endpoint.endpoint)) {
+      return { kind: 'rejected', reason: 'push service host not allowed' };
+    }
     const options: RequestOptions = {
       vapidDetails: {
         subject: this.settings.subject,

@@ -1,7 +1,7 @@
 /** The push registrations' NATS request handlers: one per `Rpc.push` contract. */
 import { Controller, Inject, UseInterceptors } from '@nestjs/common';
 import type { ReplyOf, RequestOf } from '@parley/contracts';
-import { ConflictError, Rpc } from '@parley/contracts';
+import { ConflictError, Rpc, ValidationFailedError } from '@parley/contracts';
 import { DatabaseErrorsInterceptor, RpcHandler, RpcPayload } from '@parley/server-kit';
 import { PushProviders } from '../providers/push-providers';
 import { RegistrationsRepository } from './registrations.repository';
@@ -23,11 +23,20 @@ export class RegistrationsController {
   ): Promise<ReplyOf<typeof C.register>> {
     // Refused up front: a registration this deployment could never push to would only
     // make the device believe it will be woken.
-    if (!this.providers.get(req.endpoint.provider)) {
+    const provider = this.providers.get(req.endpoint.provider);
+    if (!provider) {
       throw new ConflictError(
         'provider-not-configured',
         `push provider ${req.endpoint.provider} is not configured on this server`,
       );
+    }
+    if (
+      req.endpoint.provider === 'webpush' &&
+      !this.providers.webPushAllows(req.endpoint.endpoint)
+    ) {
+      throw new ValidationFailedError([
+        { path: 'endpoint.endpoint', message: 'not a push service this server sends to' },
+      ]);
     }
     const registeredAt = await this.registrations.upsert(req.device, req.endpoint);
     return { registeredAt: registeredAt.getTime() };

@@ -96,6 +96,7 @@ export async function startHarness(
     WEB_PUSH_VAPID_PRIVATE_KEY: vapid.privateKey,
     WEB_PUSH_VAPID_SUBJECT: 'mailto:ops@parley.test',
     WEB_PUSH_CA_CERTS: webPush.caCert,
+    WEB_PUSH_ALLOWED_HOSTS: '127.0.0.1',
     APNS_KEY_ID: 'KEYID12345',
     APNS_TEAM_ID: 'TEAMID1234',
     APNS_PRIVATE_KEY: apns.keyPem,
