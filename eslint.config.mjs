@@ -61,6 +61,17 @@ export default tseslint.config(
     },
   },
   {
+    // The SDK core runs in browsers too: Node-only modules stay in its node entry.
+    files: ['apps/client-sdk/src/lib/**/*.ts', 'apps/client-sdk/src/index.ts'],
+    ignores: ['**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: ['node:*', 'fs', 'path', 'os', 'crypto', 'net', 'http', 'https', 'ws'] },
+      ],
+    },
+  },
+  {
     // Servers structurally cannot hold keys: only the verify slice of the protocol.
     files: ['apps/**/*.ts', 'libs/server-kit/**/*.ts', 'libs/contracts/**/*.ts', 'libs/db/**/*.ts'],
     ignores: ['apps/client-sdk/**', '**/*.spec.ts', '**/test/**'],

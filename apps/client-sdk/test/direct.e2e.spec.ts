@@ -79,6 +79,22 @@ describe('1:1 messages', () => {
     );
   });
 
+  it('reach a device the sender did not know of (409 MISMATCHED_DEVICES, refreshed, re-encrypted)', async () => {
+    const alice = await online('alice');
+    const bobId = uniqueUser('bob');
+    const bob1 = await online('bob', 1, bobId);
+    await alice.client.send(bobId, 'first');
+    await waitFor('bob1', () => bob1.messages.length === 1);
+    // Bob links a second device; alice's cached device list is now stale.
+    const bob2 = await online('bob', 2, bobId);
+    await alice.client.send(bobId, 'second');
+    await waitFor(
+      'both bob devices',
+      () => bob1.messages.length === 2 && bob2.messages.length === 1,
+    );
+    expect(texts(bob2)).toEqual(['second']);
+  });
+
   it('wait for an offline device and arrive when it connects', async () => {
     const alice = await online('alice');
     const bobId = uniqueUser('bob');

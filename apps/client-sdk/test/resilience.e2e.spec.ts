@@ -5,6 +5,8 @@ import { bytesToBase64 } from '@parley/contracts';
 import type { GroupMembershipState } from '@parley/protocol';
 import {
   buildMembershipChange,
+  generateIdentityKeyPair,
+  generateSignedPreKey,
   initProtocol,
   secureRandom,
   verifyMembershipChain,
@@ -184,6 +186,57 @@ async function aliceStoreIdentity(t: TestClient) {
 async function chainOf(t: TestClient, groupId: string): Promise<Uint8Array[]> {
   return (await apiOf(t.client).chain(groupId, 0)).entries.map((e) => e.change);
 }
+
+describe("a server that substitutes a device's identity key", () => {
+  it('is surfaced: identity-changed event and a different safety number', async () => {
+    const fake = generateIdentityKeyPair(secureRandom);
+    const fakeSpk = generateSignedPreKey(fake, 7, secureRandom, Date.now());
+    const swap: { on: boolean; bobId?: string } = { on: false };
+    const substituting: FetchLike = async (url, init) => {
+      const res = await realFetch(url, init);
+      if (
+        !swap.on ||
+        res.status !== 200 ||
+        !swap.bobId ||
+        !url.includes(`/v1/users/${swap.bobId}/`)
+      )
+        return res;
+      const body = JSON.parse(await res.text()) as {
+        devices?: { identityKey: string }[];
+        bundles?: { identityKey: string; signedPreKey: unknown; oneTimePreKey?: unknown }[];
+      };
+      for (const d of body.devices ?? []) d.identityKey = bytesToBase64(fake.publicKey);
+      for (const b of body.bundles ?? []) {
+        b.identityKey = bytesToBase64(fake.publicKey);
+        b.signedPreKey = {
+          id: fakeSpk.id,
+          publicKey: bytesToBase64(fakeSpk.keyPair.publicKey),
+          signature: bytesToBase64(fakeSpk.signature),
+        };
+        delete b.oneTimePreKey;
+      }
+      const text = JSON.stringify(body);
+      return { status: 200, text: () => Promise.resolve(text) };
+    };
+    const alice = await online('alice', { fetch: substituting });
+    const bob = await online('bob');
+    swap.bobId = bob.client.userId;
+    const changes: { peer: unknown; identityKey: Uint8Array }[] = [];
+    alice.client.on('identity-changed', (e) => changes.push(e));
+    await alice.client.send(bob.client.userId, 'to the real bob');
+    await waitFor('bob reads', () => bob.messages.length === 1);
+    const before = await alice.client.safetyNumber(bob.client.userId);
+    expect(before.digits).toBe((await bob.client.safetyNumber(alice.client.userId)).digits);
+
+    swap.on = true;
+    const after = await alice.client.safetyNumber(bob.client.userId);
+    expect(after.digits).not.toBe(before.digits);
+    await alice.client.send(bob.client.userId, 'to whom?');
+    expect(changes).toHaveLength(1);
+    expect(changes[0]!.peer).toEqual(bob.client.address);
+    expect(changes[0]!.identityKey).toEqual(fake.publicKey);
+  });
+});
 
 describe('an unreliable network', () => {
   it('200 messages delivered out of order and with duplicates decrypt exactly once', async () => {

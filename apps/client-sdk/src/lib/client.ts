@@ -96,6 +96,11 @@ export interface ParleyEvents {
   undecryptable: UndecryptableMessage;
   /** A group this device learned of, or whose membership changed. */
   group: GroupInfo;
+  /**
+   * A peer device now has another identity key than its session had (a reinstall, or a
+   * substituted key): the safety number changed, tell the user.
+   */
+  'identity-changed': { readonly peer: DeviceAddress; readonly identityKey: Uint8Array };
   /** A peer device started a new session with us (after it could not decrypt ours). */
   'session-reset': { readonly peer: DeviceAddress };
   connected: undefined;
@@ -185,7 +190,16 @@ export class ParleyClient extends TypedEmitter<ParleyEvents> {
     const keys = await DeviceKeys.load(this.options.store);
     if (!keys) throw new NotRegisteredError();
     const kp = identityKeyPair(identity);
-    const sessions = new Sessions(this.options.store, this.api, kp, keys, this.random);
+    const sessions = new Sessions(
+      this.options.store,
+      this.api,
+      kp,
+      keys,
+      this.random,
+      (peer, identityKey) => {
+        this.emit('identity-changed', { peer, identityKey: identityKey.slice() });
+      },
+    );
     const outbox = new Outbox(this.api, sessions, this.address, this.random);
     const self: MemberDevice = {
       userId: identity.userId,

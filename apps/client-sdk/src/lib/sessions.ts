@@ -25,6 +25,11 @@ export class Sessions {
     private readonly identity: IdentityKeyPair,
     private readonly keys: DeviceKeys,
     private readonly random: RandomSource,
+    /** Told when a peer device's identity key is not the one its session had. */
+    private readonly onIdentityChange: (
+      peer: DeviceAddress,
+      identityKey: Uint8Array,
+    ) => void = () => undefined,
   ) {}
 
   async load(peer: DeviceAddress): Promise<SessionRecord> {
@@ -55,6 +60,9 @@ export class Sessions {
         (current !== undefined && equalBytes(current, expectedIdentity)));
     if (usable) return record;
     await this.initiate(record, peer, expectedIdentity);
+    const now = record.remoteIdentityKey;
+    if (current !== undefined && now !== undefined && !equalBytes(current, now))
+      this.onIdentityChange({ userId: peer.userId, deviceId: peer.deviceId }, now);
     return record;
   }
 
@@ -115,8 +123,12 @@ export class Sessions {
     keep: (result: DecryptResult) => Promise<void>,
   ): Promise<DecryptResult> {
     const record = await this.load(sender);
+    const before = record.remoteIdentityKey;
     const result = record.decrypt({ type, body }, this.identity, this.keys.lookup(), this.random);
     await keep(result);
+    if (before !== undefined && !equalBytes(before, result.remoteIdentityKey)) {
+      this.onIdentityChange(sender, result.remoteIdentityKey);
+    }
     await this.save(sender, record);
     if (result.usedOneTimePreKeyId !== undefined)
       await this.keys.consumeOneTimePreKey(result.usedOneTimePreKeyId);
