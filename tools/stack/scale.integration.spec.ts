@@ -6,6 +6,7 @@
  * mailbox exactly once. Real PostgreSQL (a fresh migrated database) and NATS; one
  * prekey-directory process answers the device-set checks of the sends.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -241,4 +242,62 @@ describe('three message-delivery instances', () => {
       await pg.end();
     }
   });
+});
+
+describe('stack.ts up --services / ps / down (the command line)', () => {
+  it('starts the scaled instances in the background, lists them, and stops them on down', async () => {
+    const db = await createTestDatabase({ label: 'stackcli' });
+    const stateDir = mkdtempSync(path.join(tmpdir(), 'parley-stackcli-'));
+    const env = {
+      ...process.env,
+      DATABASE_URL: db.url,
+      NATS_URL: testNatsUrl(),
+      PARLEY_STACK_DIR: stateDir,
+      PARLEY_NATS_PREFIX: uniqueSubjectPrefix('stackcli'),
+    };
+    const stack = (...args: string[]) =>
+      spawnSync(
+        process.execPath,
+        [
+          '--import',
+          path.join(REPO_ROOT, 'node_modules/tsx/dist/loader.mjs'),
+          'tools/stack/stack.ts',
+          ...args,
+        ],
+        { cwd: REPO_ROOT, env, encoding: 'utf8', timeout: 120_000 },
+      );
+    let instances: ServiceInstance[] = [];
+    try {
+      const up = stack('up', '--services=message-delivery', '--scale', 'message-delivery=2');
+      expect(up.status).toBe(0);
+      instances = (
+        JSON.parse(readFileSync(path.join(stateDir, 'started.json'), 'utf8')) as {
+          services: ServiceInstance[];
+        }
+      ).services;
+      expect(instances.map((s) => s.instance)).toEqual([
+        'message-delivery-1',
+        'message-delivery-2',
+      ]);
+      for (const s of instances) {
+        expect(isRunning(s)).toBe(true);
+        expect((await fetch(`http://127.0.0.1:${s.httpPort}/health/ready`)).status).toBe(200);
+      }
+      const ps = stack('ps');
+      expect(ps.stdout.match(/running/g)).toHaveLength(2);
+
+      const down = stack('down');
+      expect(down.status).toBe(0);
+      expect(down.stderr).toContain('stopping 2 service instance(s)');
+      for (const s of instances) expect(isRunning(s)).toBe(false);
+      // Graceful: each instance drained its NATS connection on SIGTERM.
+      for (const s of instances)
+        expect(readFileSync(s.log, 'utf8')).toContain('NATS connection drained');
+      expect(stack('ps').stdout).toBe('');
+    } finally {
+      await stopServices(instances, 2_000);
+      await db.drop();
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  }, 180_000);
 });
