@@ -383,6 +383,18 @@ describe('push-notification with a provider left unconfigured, and an HTTP port'
     });
   });
 
+  it('counts push results by provider and result in /metrics', async () => {
+    const dev = device('metrics');
+    const sub = await h.subscribeWebPush(dev);
+    await h.publishOffline(dev);
+    await h.drained();
+    expect(h.webPush.pushesTo(sub)).toHaveLength(1);
+    const text = await (await fetch(`${h.service!.httpUrl!}/metrics`)).text();
+    expect(text).toMatch(
+      /parley_push_results_total\{provider="webpush",result="delivered"\} [1-9]/,
+    );
+  });
+
   it('answers the readiness probe with its database check', async () => {
     const res = await fetch(`${h.service!.httpUrl!}/health/ready`);
     expect(res.status).toBe(200);

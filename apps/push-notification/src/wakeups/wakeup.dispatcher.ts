@@ -8,7 +8,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DeviceAddress, EventOf } from '@parley/contracts';
 import { Events } from '@parley/contracts';
-import { PARLEY_CONFIG, PARLEY_LOGGER } from '@parley/server-kit';
+import { PARLEY_CONFIG, PARLEY_LOGGER, pushResults } from '@parley/server-kit';
 import type { Logger } from 'pino';
 import type { PushNotificationConfig } from '../app/push-notification.config';
 import { PushProviders } from '../providers/push-providers';
@@ -93,6 +93,7 @@ export class WakeUpDispatcher {
     if (!provider) {
       // Registered while the provider was configured; the claim stays, so this is logged
       // once per window rather than once per message.
+      pushResults.inc({ provider: claim.endpoint.provider, result: 'provider-disabled' });
       log.warn('push provider not configured: wake-up skipped');
       return { kind: 'provider-disabled' };
     }
@@ -104,6 +105,7 @@ export class WakeUpDispatcher {
       log.error({ err: { type: (error as Error).name } }, 'push provider threw');
       result = { kind: 'retryable', reason: 'provider error' };
     }
+    pushResults.inc({ provider: claim.endpoint.provider, result: result.kind });
     switch (result.kind) {
       case 'delivered':
         await this.registrations.recordDelivered(claim);
