@@ -162,9 +162,10 @@ describe('docker-compose.yml structure', () => {
 
 describe('docker-compose config (the real parser)', () => {
   let bin: string;
+  // Installing docker-compose with apt-get can take a minute or two.
   beforeAll(() => {
     bin = dockerCompose();
-  });
+  }, 600_000);
 
   const run = (args: string[]) =>
     spawnSync(bin, ['-f', COMPOSE, ...args], {
