@@ -6,7 +6,8 @@ import { initProtocol } from '@parley/protocol';
 import type { Stack } from './support/stack';
 import { startStack } from './support/stack';
 import type { TestClient } from './support/clients';
-import { newClient, onlineClient, texts, uniqueUser, waitFor } from './support/clients';
+import { apiOf, newClient, onlineClient, texts, uniqueUser, waitFor } from './support/clients';
+import { nodeWebSocketFactory } from '../src/node';
 
 let stack: Stack;
 const open: TestClient[] = [];
@@ -119,6 +120,37 @@ describe('1:1 messages', () => {
     await alice.client.send(bob.client.userId, 'during');
     await waitFor('after reconnect', () => bob.messages.length === 2);
     expect(texts(bob)).toEqual(['before', 'during']);
+  });
+
+  it('log in again when the token is refused (HTTP 401, WebSocket 4401)', async () => {
+    const alice = await online('alice');
+    const bob = await online('bob');
+    apiOf(bob.client).setToken('not-a-valid-token-at-all');
+    bob.client.simulateDisconnect();
+    await alice.client.send(bob.client.userId, 'after a refused token');
+    await waitFor('bob back', () => bob.messages.length === 1);
+    apiOf(alice.client).setToken('not-a-valid-token-either');
+    await alice.client.send(bob.client.userId, 'alice logged in again');
+    await waitFor('second', () => bob.messages.length === 2);
+  });
+
+  it('can connect again after a first attempt that failed', async () => {
+    let fail = true;
+    const bobId = uniqueUser('bob');
+    const bob = await newClient(stack.url, bobId, {
+      webSocket: (url) => {
+        if (fail) throw new Error('no network');
+        return nodeWebSocketFactory(url);
+      },
+    });
+    open.push(bob);
+    await bob.client.register();
+    await expect(bob.client.connect()).rejects.toThrow('no network');
+    fail = false;
+    await bob.client.connect();
+    const alice = await online('alice');
+    await alice.client.send(bobId, 'connected now');
+    await waitFor('bob', () => bob.messages.length === 1);
   });
 
   it('give both sides the same safety number', async () => {

@@ -306,6 +306,9 @@ export class ParleyClient extends TypedEmitter<ParleyEvents> {
         onDisconnect: (reason) => {
           this.emit('disconnected', { reason });
         },
+        onUnauthenticated: () => {
+          this.api.clearToken();
+        },
         onBadFrame: (detail) => {
           this.emit('error', new Error(`bad frame from the gateway: ${detail}`));
         },
@@ -313,7 +316,15 @@ export class ParleyClient extends TypedEmitter<ParleyEvents> {
       this.options.reconnect ?? DEFAULT_RECONNECT,
     );
     this.waitTimer = setInterval(() => void this.expireWaiting(), 250);
-    await this.live.start();
+    try {
+      await this.live.start();
+    } catch (error) {
+      // The first attempt failed: nothing keeps running, connect() may be called again.
+      this.live.close();
+      this.live = undefined;
+      clearInterval(this.waitTimer);
+      throw error;
+    }
     await this.drainRun;
   }
 

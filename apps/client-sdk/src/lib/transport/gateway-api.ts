@@ -78,6 +78,11 @@ export class GatewayApi {
     this.token = token;
   }
 
+  /** Forgets the token: the next call logs in again. */
+  clearToken(): void {
+    this.token = undefined;
+  }
+
   async bearer(): Promise<string> {
     this.token ??= await this.login();
     return this.token;

@@ -36,7 +36,12 @@ export interface LiveHandlers {
   onFrame(frame: ServerFrame): void;
   onDisconnect(reason: string): void;
   onBadFrame(detail: string): void;
+  /** The gateway refused the token (expired or revoked): the next attempt logs in again. */
+  onUnauthenticated(): void;
 }
+
+/** Close code of a refused token (the gateway's CLOSE_UNAUTHENTICATED). */
+const CLOSE_UNAUTHENTICATED = 4401;
 
 export class LiveConnection {
   private socket: WebSocketLike | undefined;
@@ -137,6 +142,7 @@ export class LiveConnection {
     };
     socket.onclose = (event) => {
       if (this.socket === socket) this.socket = undefined;
+      if (event.code === CLOSE_UNAUTHENTICATED) this.handlers.onUnauthenticated();
       if (this.closed) return;
       const reason = `socket closed (${event.code ?? 'no code'}${event.reason ? `: ${event.reason}` : ''})`;
       this.handlers.onDisconnect(reason);
