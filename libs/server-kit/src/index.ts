@@ -22,7 +22,7 @@ export { RpcClient } from './lib/bootstrap/rpc.client';
 export { EventBus } from './lib/bootstrap/event-bus';
 export { ParleyNatsServer } from './lib/transport/parley-nats.server';
 
-export { request, DEFAULT_RPC_TIMEOUT_MS } from './lib/rpc/rpc-request';
+export { request, requestWire, DEFAULT_RPC_TIMEOUT_MS } from './lib/rpc/rpc-request';
 export type { RequestOptions } from './lib/rpc/rpc-request';
 export { RpcHandler, RpcPayload } from './lib/rpc/rpc-handler.decorator';
 export { ZodValidationPipe } from './lib/rpc/zod-validation.pipe';

@@ -13,7 +13,7 @@ import {
   ValidationFailedError,
 } from '@parley/contracts';
 import type { ParleyError } from '@parley/contracts';
-import { request } from '../src/lib/rpc/rpc-request';
+import { request, requestWire } from '../src/lib/rpc/rpc-request';
 import { decodeReply } from '../src/lib/rpc/rpc-request';
 import { encodeJson } from '../src/lib/rpc/rpc-packet';
 import { DemoRpc } from './demo/demo.contracts';
@@ -55,6 +55,20 @@ describe('RPC over NATS with the kit', () => {
   it('a demo service answers, with bytes decoded and encoded on both sides', async () => {
     const reply = await call(DemoRpc.echo, { text: 'hello', bytes: bytes(1, 2, 3) });
     expect(reply).toEqual({ text: 'hello', bytes: bytes(3, 2, 1), instance: 'demo-1' });
+  });
+
+  it('requestWire sends and returns the wire form (base64), errors typed as with request', async () => {
+    const reply = await requestWire(
+      nc,
+      DemoRpc.echo,
+      { text: 'hello', bytes: 'AQID' },
+      { namespace, timeoutMs: 2000 },
+    );
+    expect(reply).toEqual({ text: 'hello', bytes: 'AwIB', instance: 'demo-1' });
+    const e = await failure(
+      requestWire(nc, DemoRpc.fail, { kind: 'missing-devices' }, { namespace, timeoutMs: 2000 }),
+    );
+    expect(e).toBeInstanceOf(MissingDevicesError);
   });
 
   it('listens only inside its namespace', async () => {

@@ -29,10 +29,10 @@ export class BundlesController {
   @ApiParam({ name: 'userId', type: String })
   @ApiOkResponse({ schema: openApiSchema(UserDevicesReplySchema) })
   async devices(@UserIdParam() userId: string): Promise<z.input<typeof UserDevicesReplySchema>> {
-    const reply = await this.rpc.request(Rpc.prekeys.listDevices, { userIds: [userId] });
+    const reply = await this.rpc.requestWire(Rpc.prekeys.listDevices, { userIds: [userId] });
     const devices = reply.users[0]?.devices ?? [];
     if (devices.length === 0) throw new NotFoundError('user');
-    return z.encode(UserDevicesReplySchema, { userId, devices });
+    return { userId, devices };
   }
 
   @Get('bundles')

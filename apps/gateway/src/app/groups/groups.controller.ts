@@ -25,7 +25,7 @@ import {
   Rpc,
 } from '@parley/contracts';
 import { RpcClient } from '@parley/server-kit';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { CurrentDevice } from '../auth/device-auth.guard';
 import { GroupIdParam, ZodQuery } from '../http/params';
 import { ApiZodBody, openApiSchema, ZodBody } from '../http/zod-body';
@@ -98,16 +98,15 @@ export class GroupsController {
   @ApiQuery({ name: 'fromEpoch', required: false, type: Number })
   @ApiQuery({ name: 'limit', required: false, type: Number })
   @ApiOkResponse({ schema: openApiSchema(GroupChainReplySchema) })
-  async chain(
+  chain(
     @CurrentDevice() device: DeviceAddress,
     @GroupIdParam() groupId: string,
     @ZodQuery(ChainQuerySchema) query: z.output<typeof ChainQuerySchema>,
   ): Promise<z.input<typeof GroupChainReplySchema>> {
-    const reply = await this.rpc.request(Rpc.groups.getChain, {
+    return this.rpc.requestWire(Rpc.groups.getChain, {
       groupId,
       requester: device.userId,
       ...query,
     });
-    return z.encode(GroupChainReplySchema, reply);
   }
 }

@@ -167,7 +167,7 @@ export class LiveSocketServer implements OnApplicationBootstrap, OnModuleDestroy
   ): Promise<void> {
     const id = frame.id === undefined ? {} : { id: frame.id };
     try {
-      const { deleted } = await this.rpc.request(Rpc.delivery.ack, {
+      const { deleted } = await this.rpc.requestWire(Rpc.delivery.ack, {
         device,
         messageIds: frame.messageIds,
       });

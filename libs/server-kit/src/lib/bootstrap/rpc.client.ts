@@ -1,9 +1,15 @@
 /** Outgoing requests of a service, on its shared connection and namespace. */
 import { Inject, Injectable } from '@nestjs/common';
-import type { ReplyOf, RequestOf, RpcContract } from '@parley/contracts';
+import type {
+  ReplyOf,
+  ReplyWireOf,
+  RequestOf,
+  RequestWireOf,
+  RpcContract,
+} from '@parley/contracts';
 import type { NatsConnection } from 'nats';
 import type { BaseServiceConfig } from '../config/service-config';
-import { request } from '../rpc/rpc-request';
+import { request, requestWire } from '../rpc/rpc-request';
 import { NATS_CONNECTION, PARLEY_CONFIG } from './tokens';
 
 @Injectable()
@@ -19,6 +25,18 @@ export class RpcClient {
     options: { timeoutMs?: number } = {},
   ): Promise<ReplyOf<C>> {
     return request(this.nc, contract, payload, {
+      namespace: this.config.PARLEY_NATS_PREFIX,
+      timeoutMs: options.timeoutMs ?? this.config.PARLEY_RPC_TIMEOUT_MS,
+    });
+  }
+
+  /** See requestWire: wire payload in (checked by the caller), unvalidated wire reply out. */
+  requestWire<C extends RpcContract>(
+    contract: C,
+    data: RequestWireOf<C>,
+    options: { timeoutMs?: number } = {},
+  ): Promise<ReplyWireOf<C>> {
+    return requestWire(this.nc, contract, data, {
       namespace: this.config.PARLEY_NATS_PREFIX,
       timeoutMs: options.timeoutMs ?? this.config.PARLEY_RPC_TIMEOUT_MS,
     });

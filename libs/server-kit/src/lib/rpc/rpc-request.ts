@@ -4,7 +4,13 @@
  * failures become UNAVAILABLE (timeout, no responders, closed connection).
  */
 import { randomUUID } from 'node:crypto';
-import type { ReplyOf, RequestOf, RpcContract } from '@parley/contracts';
+import type {
+  ReplyOf,
+  ReplyWireOf,
+  RequestOf,
+  RequestWireOf,
+  RpcContract,
+} from '@parley/contracts';
 import {
   InternalError,
   namespaced,
@@ -40,7 +46,6 @@ export async function request<C extends RpcContract>(
   payload: RequestOf<C>,
   options: RequestOptions = {},
 ): Promise<ReplyOf<C>> {
-  const subject = namespaced(options.namespace, contract.subject);
   let data: unknown;
   try {
     data = z.encode(contract.request, payload);
@@ -48,6 +53,38 @@ export async function request<C extends RpcContract>(
     if (error instanceof z.ZodError) throw validationErrorFromZod(error, 'request');
     throw error;
   }
+  return exchange(nc, contract, data, options, (bytes) => decodeReply(contract, bytes));
+}
+
+/**
+ * request() for pass-through hot paths (the gateway): the payload is already in wire form
+ * and checked by the caller, and the reply comes back in wire form, not validated (it is
+ * forwarded as it is). Encoding again what was just decoded, and decoding what is only
+ * forwarded, would otherwise be most of the cost. Failures are the same typed errors.
+ */
+export function requestWire<C extends RpcContract>(
+  nc: NatsConnection,
+  contract: C,
+  data: RequestWireOf<C>,
+  options: RequestOptions = {},
+): Promise<ReplyWireOf<C>> {
+  return exchange(
+    nc,
+    contract,
+    data,
+    options,
+    (bytes) => wireReply(contract, bytes) as ReplyWireOf<C>,
+  );
+}
+
+async function exchange<R>(
+  nc: NatsConnection,
+  contract: RpcContract,
+  data: unknown,
+  options: RequestOptions,
+  decode: (bytes: Uint8Array) => R,
+): Promise<R> {
+  const subject = namespaced(options.namespace, contract.subject);
   const packet: RequestPacket = { pattern: contract.subject, data, id: randomUUID() };
   const bytes = encodeJson(packet);
   const maxPayload = nc.info?.max_payload;
@@ -70,7 +107,7 @@ export async function request<C extends RpcContract>(
     } catch (error) {
       throw natsFailure(error, subject);
     }
-    return decodeReply(contract, replyBytes);
+    return decode(replyBytes);
   } catch (error) {
     outcome = outcomeOf(error);
     throw error;
@@ -79,6 +116,18 @@ export async function request<C extends RpcContract>(
     rpcClientRequests.inc(labels);
     rpcClientDuration.observe(labels, (performance.now() - started) / 1000);
   }
+}
+
+/** The reply of `contract` as it travelled, or the typed error inside. */
+function wireReply(contract: RpcContract, bytes: Uint8Array): unknown {
+  const packet = ReplyPacketSchema.safeParse(decodeJson(bytes));
+  if (!packet.success) throw new InternalError(`malformed reply on ${contract.subject}`);
+  const { err, response } = packet.data;
+  if (err !== undefined && err !== null) throw parleyErrorFromJSON(err);
+  if (typeof response !== 'object' || response === null) {
+    throw new InternalError(`reply on ${contract.subject} broke its contract at (root)`);
+  }
+  return response;
 }
 
 /** The reply bytes of `contract`: its validated value, or the typed error inside. */
