@@ -8,14 +8,8 @@
 import { concatBytes } from '../bytes';
 import { AEAD_TAG_BYTES, SIGNATURE_BYTES } from '../crypto/primitives';
 import { DecodeError } from '../errors';
-import {
-  decodeBody,
-  decodeVersioned,
-  encodeBody,
-  encodeVersioned,
-  requireLength,
-  WIRE_VERSION,
-} from '../wire/codec';
+import { decodeBody, decodeVersioned, requireLength, WIRE_VERSION } from '../wire/codec';
+import { encodeFlat } from '../wire/fields';
 import {
   SenderKeyMessageBodySchema,
   SenderKeyMessageSchema,
@@ -47,24 +41,27 @@ export interface SenderKeyMessage extends SenderKeyMessageHeader {
 
 /** AEAD associated data: version byte || encoded header fields (no ciphertext). */
 export function senderKeyAssociatedData(header: SenderKeyMessageHeader): Uint8Array {
-  const fields = encodeBody(SenderKeyMessageBodySchema, {
-    distributionId: header.distributionId,
-    chainId: header.chainId,
-    iteration: header.iteration,
-  });
-  return concatBytes(VERSION_PREFIX, fields);
+  return encodeFlat(
+    [
+      { no: 1, bytes: header.distributionId },
+      { no: 2, uint32: header.chainId },
+      { no: 3, uint32: header.iteration },
+    ],
+    WIRE_VERSION,
+  );
 }
 
+/** The SenderKeyMessageBody protobuf, encoded directly (fields.spec.ts: same bytes as toBinary). */
 export function encodeSenderKeyMessageBody(
   header: SenderKeyMessageHeader,
   ciphertext: Uint8Array,
 ): Uint8Array {
-  return encodeBody(SenderKeyMessageBodySchema, {
-    distributionId: header.distributionId,
-    chainId: header.chainId,
-    iteration: header.iteration,
-    ciphertext,
-  });
+  return encodeFlat([
+    { no: 1, bytes: header.distributionId },
+    { no: 2, uint32: header.chainId },
+    { no: 3, uint32: header.iteration },
+    { no: 4, bytes: ciphertext },
+  ]);
 }
 
 /** What the signature key signs: version byte || body. */
@@ -73,7 +70,13 @@ export function senderKeySignedBytes(bodyBytes: Uint8Array): Uint8Array {
 }
 
 export function encodeSenderKeyMessage(bodyBytes: Uint8Array, signature: Uint8Array): Uint8Array {
-  return encodeVersioned(SenderKeyMessageSchema, { body: bodyBytes, signature });
+  return encodeFlat(
+    [
+      { no: 1, bytes: bodyBytes },
+      { no: 2, bytes: signature },
+    ],
+    WIRE_VERSION,
+  );
 }
 
 /** Strict decode; throws DecodeError for anything but a well-formed canonical message. */
