@@ -56,7 +56,13 @@ describe.each<GroupMode>(['pairwise', 'sender-keys'])('a %s group of three', (mo
     expect(texts(carol, inGroup(group.groupId)).sort()).toEqual(['from alice', 'from bob']);
     const fromBob = alice.messages.find((m) => m.text === 'from bob');
     expect(fromBob?.from).toEqual(bob.client.address);
-    expect((await bob.client.group(group.groupId)).name).toBe('trio');
+    for (const t of [bob, carol]) {
+      expect(await t.client.group(group.groupId)).toMatchObject({
+        name: 'trio',
+        mode,
+        active: true,
+      });
+    }
     expect([...alice.undecryptable, ...bob.undecryptable, ...carol.undecryptable]).toEqual([]);
   });
 

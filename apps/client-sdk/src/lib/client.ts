@@ -356,6 +356,8 @@ export class ParleyClient extends TypedEmitter<ParleyEvents> {
         void this.lane
           .run(async () => {
             const device = this.requireDevice();
+            // A group new to us is learned from its invitation (name, mode), not from here.
+            if (!(await this.options.store.loadGroup(frame.groupId))) return;
             const record = await device.groups.sync(frame.groupId);
             if (record) this.emit('group', await device.groups.info(frame.groupId));
           })
