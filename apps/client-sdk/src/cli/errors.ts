@@ -49,13 +49,22 @@ export class CliError extends Error {
 export function describeFailure(error: unknown): { message: string; exitCode: number } {
   if (error instanceof CliError) return { message: error.message, exitCode: error.exitCode };
   if (error instanceof NotRegisteredError) {
-    return { message: 'no device registered in this home: run `parley register <userId>` first', exitCode: EXIT.device };
+    return {
+      message: 'no device registered in this home: run `parley register <userId>` first',
+      exitCode: EXIT.device,
+    };
   }
   if (error instanceof AlreadyRegisteredError) {
-    return { message: 'this home already holds a registered device (use another --home)', exitCode: EXIT.device };
+    return {
+      message: 'this home already holds a registered device (use another --home)',
+      exitCode: EXIT.device,
+    };
   }
   if (error instanceof StoreKeyError) {
-    return { message: `${error.message}: check PARLEY_STORE_KEY or the key file`, exitCode: EXIT.store };
+    return {
+      message: `${error.message}: check PARLEY_STORE_KEY or the key file`,
+      exitCode: EXIT.store,
+    };
   }
   if (error instanceof StoreCorruptError) return { message: error.message, exitCode: EXIT.store };
   if (error instanceof NetworkError) {
@@ -69,7 +78,10 @@ export function describeFailure(error: unknown): { message: string; exitCode: nu
   }
   if (error instanceof ApiError) {
     const network = error.status === 503 || error.status === 502 || error.status === 504;
-    return { message: `the server refused: ${error.message}`, exitCode: network ? EXIT.network : EXIT.refused };
+    return {
+      message: `the server refused: ${error.message}`,
+      exitCode: network ? EXIT.network : EXIT.refused,
+    };
   }
   if (
     error instanceof NotAdminError ||
@@ -79,7 +91,8 @@ export function describeFailure(error: unknown): { message: string; exitCode: nu
   ) {
     return { message: error.message, exitCode: EXIT.refused };
   }
-  if (error instanceof InvalidArgumentError) return { message: error.message, exitCode: EXIT.usage };
+  if (error instanceof InvalidArgumentError)
+    return { message: error.message, exitCode: EXIT.usage };
   if (error instanceof CommanderError) return { message: error.message, exitCode: EXIT.usage };
   const message = error instanceof Error ? error.message : String(error);
   return { message: `unexpected error: ${message}`, exitCode: EXIT.internal };

@@ -14,7 +14,8 @@ export class Progress {
     if (!this.quiet) process.stderr.write(`${what}... `);
     try {
       const result = await work();
-      if (!this.quiet) process.stderr.write(`done (${((performance.now() - started) / 1000).toFixed(1)} s)\n`);
+      if (!this.quiet)
+        process.stderr.write(`done (${((performance.now() - started) / 1000).toFixed(1)} s)\n`);
       return result;
     } catch (error) {
       if (!this.quiet) process.stderr.write('failed\n');
