@@ -342,6 +342,47 @@ describe('push-notification over NATS', () => {
     });
   });
 
+  describe('logs', () => {
+    it('name outcomes but never a token, an endpoint path, a subscription key or a credential', async () => {
+      const dev = device('logs');
+      const sub = await h.subscribeWebPush(dev);
+      const apnsToken = 'a1b2c3d4'.repeat(8);
+      const fcmToken = `fcm-secret-${dev.userId}`;
+      await h.call(P.register, {
+        device: dev,
+        endpoint: {
+          provider: 'apns',
+          token: apnsToken,
+          topic: 'chat.parley.app',
+          environment: 'production',
+        },
+      });
+      await h.call(P.register, { device: dev, endpoint: { provider: 'fcm', token: fcmToken } });
+      h.apns.script(() => ({ status: 410, body: { reason: 'Unregistered' } }));
+      try {
+        await h.publishOffline(dev);
+        await h.drained();
+      } finally {
+        h.apns.script(undefined);
+      }
+      const logs = h.logs();
+      expect(logs).toContain('wake-up pushed');
+      expect(logs).toContain('push endpoint gone: registration removed');
+      const secrets = [
+        apnsToken,
+        fcmToken,
+        sub.endpoint,
+        sub.endpoint.slice(sub.endpoint.lastIndexOf('/') + 1),
+        sub.keys.p256dh,
+        sub.keys.auth,
+        h.env['WEB_PUSH_VAPID_PRIVATE_KEY']!,
+        ...h.fcm.accessTokens,
+        'PRIVATE KEY',
+      ];
+      for (const secret of secrets) expect(logs).not.toContain(secret);
+    });
+  });
+
   describe('restart', () => {
     it('loses no event while the service is down: pushes go out when it is back', async () => {
       const a = device('down-a');

@@ -33,6 +33,8 @@ export interface Harness {
   readonly apns: FakeApns;
   readonly fcm: FakeFcm;
   readonly env: Record<string, string>;
+  /** Everything the service instances logged so far (debug level and up). */
+  logs(): string;
   /** The instance running now (undefined between stop() and start()). */
   service: RunningService | undefined;
   call<C extends RpcContract>(contract: C, payload: RequestOf<C>): Promise<ReplyOf<C>>;
@@ -114,11 +116,19 @@ export async function startHarness(
   await ensureStream(nc, 'events', { namespace });
 
   const extras: RunningService[] = [];
+  // Every line the service logs, kept in memory (tests check what never appears in logs).
+  const logLines: string[] = [];
   const testLogger = (instanceId: string) =>
     createLogger({
       service: 'push-notification',
       instanceId,
-      level: (process.env['PUSH_TEST_LOG_LEVEL'] as 'silent' | undefined) ?? 'silent',
+      level: 'debug',
+      destination: {
+        write: (line: string) => {
+          logLines.push(line);
+          if (process.env['PUSH_TEST_LOG']) process.stdout.write(line);
+        },
+      },
     });
   const h: Harness = {
     namespace,
@@ -129,6 +139,7 @@ export async function startHarness(
     fcm,
     env: fullEnv,
     service: undefined,
+    logs: () => logLines.join(''),
     call: (contract, payload) => request(nc, contract, payload, { namespace, timeoutMs: 5000 }),
     async publishOffline(recipient, messageId = `m-${++serial}`, at = Date.now()) {
       await publishEvent(
