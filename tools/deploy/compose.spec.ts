@@ -20,6 +20,7 @@ const SERVICES = [
   'message-delivery',
   'push-notification',
 ];
+const ALL_SERVICES = [...SERVICES, 'migrate', 'nats', 'postgres', 'proxy', 'prometheus'].sort();
 
 interface ComposeService {
   image?: string;
@@ -76,19 +77,7 @@ describe('docker-compose.yml structure', () => {
   const services = compose.services;
 
   it('has the datastores, the migration job, the five services and the proxy', () => {
-    expect(Object.keys(services).sort()).toEqual(
-      [
-        'gateway',
-        'group-membership',
-        'message-delivery',
-        'migrate',
-        'nats',
-        'postgres',
-        'prekey-directory',
-        'proxy',
-        'push-notification',
-      ].sort(),
-    );
+    expect(Object.keys(services).sort()).toEqual(ALL_SERVICES);
   });
 
   it.each(SERVICES)('%s can scale: no container_name, no host ports', (name) => {
@@ -97,12 +86,28 @@ describe('docker-compose.yml structure', () => {
     expect(s.ports).toBeUndefined();
   });
 
-  it('only the proxy publishes a port, and no service has a container_name', () => {
+  it('only the proxy publishes a public port, and no service has a container_name', () => {
     for (const [name, s] of Object.entries(services)) {
       expect({ name, containerName: s.container_name }).toEqual({ name, containerName: undefined });
-      if (name !== 'proxy') expect({ name, ports: s.ports }).toEqual({ name, ports: undefined });
+      if (name !== 'proxy' && name !== 'prometheus') {
+        expect({ name, ports: s.ports }).toEqual({ name, ports: undefined });
+      }
     }
     expect(services['proxy']!.ports).toEqual(['${PARLEY_PUBLIC_PORT:-8080}:8080']);
+    // The optional Prometheus (profile `ops`) listens on the host's loopback only.
+    expect(services['prometheus']!.ports).toEqual([
+      '127.0.0.1:${PARLEY_PROMETHEUS_PORT:-9090}:9090',
+    ]);
+    expect((services['prometheus'] as { profiles?: string[] }).profiles).toEqual(['ops']);
+  });
+
+  it('Prometheus finds every instance of every service through Docker DNS', () => {
+    const config = parse(read('infra/prometheus/prometheus.yml')) as {
+      scrape_configs: { dns_sd_configs: { names: string[]; port: number }[] }[];
+    };
+    const sd = config.scrape_configs[0]!.dns_sd_configs[0]!;
+    expect([...sd.names].sort()).toEqual([...SERVICES].sort());
+    expect(sd.port).toBe(8080);
   });
 
   it.each(SERVICES)('%s waits for the migration, a healthy database and NATS', (name) => {
@@ -177,19 +182,7 @@ describe('docker-compose config (the real parser)', () => {
   it('accepts the file and lists every service', () => {
     const quiet = run(['config', '-q']);
     expect({ status: quiet.status, stderr: quiet.stderr }).toEqual({ status: 0, stderr: '' });
-    expect(run(['config', '--services']).stdout.trim().split('\n').sort()).toEqual(
-      [
-        'gateway',
-        'group-membership',
-        'message-delivery',
-        'migrate',
-        'nats',
-        'postgres',
-        'prekey-directory',
-        'proxy',
-        'push-notification',
-      ].sort(),
-    );
+    expect(run(['config', '--services']).stdout.trim().split('\n').sort()).toEqual(ALL_SERVICES);
   });
 
   it('resolves to what the structural rules expect (anchors merged, variables filled)', () => {
