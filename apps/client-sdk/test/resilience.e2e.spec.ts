@@ -178,6 +178,47 @@ describe('a server that injects a member the signed chain does not name', () => 
 });
 
 /** The identity key pair in a test client's store (what only that device could sign with). */
+describe('a server that forwards group messages from outside the chain', () => {
+  it('has them refused as not-a-member (never decrypted, never shown)', async () => {
+    const inject: { message?: unknown } = {};
+    const injecting: FetchLike = async (url, init) => {
+      const res = await realFetch(url, init);
+      if (!inject.message || !url.includes('/v1/mailbox?') || res.status !== 200) return res;
+      const body = JSON.parse(await res.text()) as { messages: unknown[] };
+      body.messages.push(inject.message);
+      inject.message = undefined;
+      const text = JSON.stringify(body);
+      return { status: 200, text: () => Promise.resolve(text) };
+    };
+    const alice = await online('alice');
+    const bob = await online('bob', { fetch: injecting });
+    const mallory = await online('mallory');
+    const group = await alice.client.createGroup('closed', [bob.client.userId], {
+      mode: 'sender-keys',
+    });
+    await alice.client.sendToGroup(group.groupId, 'members only');
+    await waitFor('bob reads', () => bob.messages.length === 1);
+    inject.message = {
+      messageId: '999999999',
+      sender: mallory.client.address,
+      type: 'sender-key',
+      groupId: group.groupId,
+      clientMessageId: 'forged-1',
+      content: bytesToBase64(secureRandom.bytes(120)),
+      storedAt: Date.now(),
+    };
+    await bob.client.drain();
+    expect(bob.undecryptable).toEqual([
+      expect.objectContaining({
+        messageId: '999999999',
+        reason: 'not-a-member',
+        groupId: group.groupId,
+      }),
+    ]);
+    expect(texts(bob)).toEqual(['members only']);
+  });
+});
+
 async function aliceStoreIdentity(t: TestClient) {
   const id = await storeOf(t.client).loadIdentity();
   return id ? { publicKey: id.publicKey, secretKey: id.secretKey } : undefined;
