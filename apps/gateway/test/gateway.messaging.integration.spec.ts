@@ -384,6 +384,25 @@ describe('groups', () => {
     expect(await m1Live.next('membership')).toEqual(addedFrame);
     expect(await newcomerLive.next('membership')).toEqual(addedFrame);
     state = add.state;
+
+    // A plain member leaving: the other members are told too (the instance asks as a
+    // member it learnt in an earlier lookup, since the leaver is no member any more).
+    const m3 = members[2]!;
+    const leave = buildMembershipChange(state, m3.identity, 'remove', [memberOf(m3)], Date.now());
+    const left = await post(m3, `/v1/groups/${groupId}/members/remove`, {
+      userIds: [m3.userId],
+      baseEpoch: 2,
+      change: b64(leave.change),
+    });
+    expect(left.status).toBe(200);
+    expect(await m1Live.next('membership')).toEqual({
+      type: 'membership',
+      groupId,
+      epoch: 3,
+      kind: 'removed',
+      userIds: [m3.userId],
+    });
+    state = leave.state;
     // The removed member hears nothing of later changes.
     await new Promise((r) => setTimeout(r, 100));
     expect(m2Live.frames.filter((f) => f.type === 'membership')).toEqual([]);

@@ -8,9 +8,11 @@
  * not connected anywhere needs no replay (the client reads the chain and its stock when it
  * connects). JetStream publishes reach core subscribers like any message.
  *
- * Members are looked up with groups.listMembers as the change's actor (a member after
- * any change except leaving the group), only when some user connected here might be a
- * member. After a member left, only the leaver is told (no member is known to ask as).
+ * Members are looked up with groups.listMembers, only when some user connected here might
+ * be a member, asking as the change's actor (a member after any change except leaving the
+ * group). After a member left, the instance asks as a member it saw in an earlier lookup
+ * of that group (kept for the last GROUP_CACHE_MAX groups); with none known, only the
+ * leaver is told.
  */
 import type { OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { Inject, Injectable } from '@nestjs/common';
@@ -27,12 +29,16 @@ type MembershipChanged = EventOf<typeof Events.groups.membershipChanged>;
 
 /** Recently relayed membership changes: a re-published event (a retried change) is relayed once. */
 const SEEN_CHANGES_MAX = 4096;
+/** Groups whose last looked-up members are remembered (to ask as after a leave). */
+const GROUP_CACHE_MAX = 10_000;
 const WS_OPEN = 1;
 
 @Injectable()
 export class LiveEventsRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly subscriptions: Subscription[] = [];
   private readonly seenChanges = new Set<string>();
+  /** groupId -> members at the last lookup (insertion order = least recently used first). */
+  private readonly knownMembers = new Map<string, readonly string[]>();
   private readonly pending = new Set<Promise<void>>();
 
   constructor(
@@ -111,13 +117,9 @@ export class LiveEventsRelay implements OnApplicationBootstrap, OnModuleDestroy 
     }
 
     const users = new Set(event.userIds);
-    const actorLeft = event.kind === 'removed' && users.has(event.actor.userId);
-    if (!actorLeft && this.registry.size > this.connectedAmong(users)) {
-      const reply = await this.rpc.request(Rpc.groups.listMembers, {
-        groupId: event.groupId,
-        requester: event.actor.userId,
-      });
-      for (const member of reply.members) users.add(member.userId);
+    if (event.kind === 'created') this.remember(event.groupId, event.userIds);
+    else if (this.registry.size > this.connectedAmong(users)) {
+      for (const member of await this.membersAfter(event)) users.add(member);
     }
     const frame = JSON.stringify({
       type: 'membership',
@@ -130,6 +132,38 @@ export class LiveEventsRelay implements OnApplicationBootstrap, OnModuleDestroy 
       for (const socket of this.registry.socketsOfUser(userId)) {
         if (socket.readyState === WS_OPEN) socket.send(frame);
       }
+    }
+  }
+
+  /** The group's members after `event` (as far as they can be learnt). */
+  private async membersAfter(event: MembershipChanged): Promise<readonly string[]> {
+    const gone = event.kind === 'removed' ? new Set(event.userIds) : new Set<string>();
+    const known = this.knownMembers.get(event.groupId) ?? [];
+    const requester = gone.has(event.actor.userId)
+      ? known.find((u) => !gone.has(u))
+      : event.actor.userId;
+    if (requester === undefined) return [];
+    try {
+      const reply = await this.rpc.requestWire(Rpc.groups.listMembers, {
+        groupId: event.groupId,
+        requester,
+      });
+      const members = reply.members.map((m) => m.userId);
+      this.remember(event.groupId, members);
+      return members;
+    } catch (error) {
+      // A remembered member may have left since: fall back to what is known.
+      if (requester === event.actor.userId) throw error;
+      return known.filter((u) => !gone.has(u));
+    }
+  }
+
+  private remember(groupId: string, members: readonly string[]): void {
+    this.knownMembers.delete(groupId);
+    this.knownMembers.set(groupId, members);
+    if (this.knownMembers.size > GROUP_CACHE_MAX) {
+      const oldest = this.knownMembers.keys().next();
+      if (!oldest.done) this.knownMembers.delete(oldest.value);
     }
   }
 
