@@ -311,10 +311,28 @@ describe('FCM provider (HTTP v1, OAuth 2.0 service account)', () => {
     });
   });
 
+  it('shares one token request among concurrent first sends', async () => {
+    const fresh = new FcmProvider({
+      ...common,
+      projectId,
+      clientEmail: fcm.clientEmail,
+      privateKey: fcm.keyPem,
+      baseUrl: fcm.url,
+      tokenUrl: fcm.tokenUrl,
+    });
+    const before = fcm.tokenRequests.length;
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => fresh.send(endpoint, WAKE_UP)),
+    );
+    expect(results.every((r) => r.kind === 'delivered')).toBe(true);
+    expect(fcm.tokenRequests.length).toBe(before + 1);
+  });
+
   it('reuses the access token until it expires', async () => {
+    const before = fcm.tokenRequests.length;
     await provider.send(endpoint, WAKE_UP);
     await provider.send(endpoint, WAKE_UP);
-    expect(fcm.tokenRequests).toHaveLength(1);
+    expect(fcm.tokenRequests.length).toBe(before);
   });
 
   it.each([
