@@ -31,7 +31,8 @@ async function main(): Promise<void> {
         (_, j) => new TestDevice(`bench-${process.pid}-${i + j}`, 1),
       );
       await Promise.all(batch.map((d) => d.register(stack.url)));
-      for (const d of batch) registered.push({ userId: d.userId, deviceId: 1, token: d.token! });
+      for (const d of batch)
+        registered.push({ userId: d.userId, deviceId: 1, token: d.token ?? '' });
     }
     const cpuBefore = process.cpuUsage();
     const child = fork(`${__dirname}/live-load.ts`, [], {
@@ -66,7 +67,9 @@ async function main(): Promise<void> {
         bytes,
         ...result,
         // Gateway + directory process CPU over the whole run (connects included), in cores.
-        gatewayCpuCores: Number(((cpu.user + cpu.system) / 1e6 / result['wallS']!).toFixed(2)),
+        gatewayCpuCores: Number(
+          ((cpu.user + cpu.system) / 1e6 / (result['wallS'] ?? NaN)).toFixed(2),
+        ),
       }),
     );
     child.kill();

@@ -49,8 +49,11 @@ async function run(job: Job): Promise<Record<string, number>> {
     ),
   );
   const content = Buffer.alloc(job.bytes, 7).toString('base64');
-  const live = job.devices.map((d) => subjects.live.device(d.userId, d.deviceId));
-  const plain = job.devices.map((d) => createSubjects().live.device(d.userId, d.deviceId));
+  const targets = job.devices.map((d) => ({
+    ...d,
+    live: subjects.live.device(d.userId, d.deviceId),
+    plain: createSubjects().live.device(d.userId, d.deviceId),
+  }));
   const encoder = new TextEncoder();
   let seq = 0;
   let delivered = 0;
@@ -82,15 +85,15 @@ async function run(job: Job): Promise<Record<string, number>> {
   while (performance.now() < deadline) {
     while (inFlight < job.inflight) {
       const n = ++seq;
-      const i = n % job.devices.length;
-      const d = job.devices[i]!;
+      const d = targets[n % targets.length];
+      if (!d) break;
       const messageId = `m${n}`;
       // The packet exactly as message-delivery's RPC client writes it.
-      const packet = `{"pattern":"${plain[i]!}","data":{"recipient":{"userId":"${d.userId}","deviceId":${d.deviceId}},"message":{"messageId":"${messageId}","sender":{"userId":"${sender.userId}","deviceId":1},"type":"message","clientMessageId":"c${n}","content":"${content}","storedAt":${Date.now()}}},"id":"r${n}"}`;
+      const packet = `{"pattern":"${d.plain}","data":{"recipient":{"userId":"${d.userId}","deviceId":${d.deviceId}},"message":{"messageId":"${messageId}","sender":{"userId":"${sender.userId}","deviceId":1},"type":"message","clientMessageId":"c${n}","content":"${content}","storedAt":${Date.now()}}},"id":"r${n}"}`;
       const t0 = performance.now();
       sentAt.set(messageId, t0);
       replyStarted.set(n, t0);
-      nc.publish(live[i]!, encoder.encode(packet), { reply: `${inbox}.${n}` });
+      nc.publish(d.live, encoder.encode(packet), { reply: `${inbox}.${n}` });
       inFlight++;
     }
     await new Promise<void>((r) => {

@@ -14,7 +14,11 @@
  * of that group (kept for the last GROUP_CACHE_MAX groups); with none known, only the
  * leaver is told.
  */
-import type { OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import type {
+  BeforeApplicationShutdown,
+  OnApplicationBootstrap,
+  OnModuleDestroy,
+} from '@nestjs/common';
 import { Inject, Injectable } from '@nestjs/common';
 import type { EventContract, EventOf, ServerFrameWire } from '@parley/contracts';
 import { Events, namespaced, Rpc } from '@parley/contracts';
@@ -34,7 +38,9 @@ const GROUP_CACHE_MAX = 10_000;
 const WS_OPEN = 1;
 
 @Injectable()
-export class LiveEventsRelay implements OnApplicationBootstrap, OnModuleDestroy {
+export class LiveEventsRelay
+  implements OnApplicationBootstrap, OnModuleDestroy, BeforeApplicationShutdown
+{
   private readonly subscriptions: Subscription[] = [];
   private readonly seenChanges = new Set<string>();
   /** groupId -> members at the last lookup (insertion order = least recently used first). */
@@ -67,8 +73,8 @@ export class LiveEventsRelay implements OnApplicationBootstrap, OnModuleDestroy 
     });
   }
 
-  /** Lets relays in progress finish (tests, shutdown). */
-  async settled(): Promise<void> {
+  /** Lets relays in progress (member lookups) finish before NATS closes. */
+  async beforeApplicationShutdown(): Promise<void> {
     await Promise.allSettled([...this.pending]);
   }
 
