@@ -1,9 +1,9 @@
 /**
  * Message delivery against real PostgreSQL and NATS: send, fetch, ack; atomic and
  * idempotent sends; mailbox isolation between devices; live delivery to a connected device
- * and the offline event for the others; limits with their codes.
+ * and the offline event for the others; limits with their codes. Recipients are registered in
+ * the real prekey directory first (message-delivery checks every send against it).
  */
-import { Client } from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DeviceAddress, EventOf, RequestOf, StoredMessage } from '@parley/contracts';
 import {
@@ -18,7 +18,15 @@ import {
 import { serveRpc } from '@parley/server-kit';
 import pino from 'pino';
 import type { Harness } from './helpers';
-import { clientMessageId, content, failure, startHarness, userId } from './helpers';
+import {
+  clientMessageId,
+  content,
+  failure,
+  mailboxCount,
+  sql,
+  startHarness,
+  userId,
+} from './helpers';
 
 const D = Rpc.delivery;
 type OfflineEvent = EventOf<typeof Events.delivery.storedForOfflineDevice>;
@@ -39,24 +47,10 @@ function pairwise(
   };
 }
 
-async function sql<T>(url: string, text: string, values: unknown[] = []): Promise<T[]> {
-  const pg = new Client({ connectionString: url });
-  await pg.connect();
-  try {
-    return (await pg.query(text, values)).rows as T[];
-  } finally {
-    await pg.end();
-  }
-}
-
-async function mailboxCount(url: string, device: DeviceAddress): Promise<number> {
-  const [row] = await sql<{ n: string }>(
-    url,
-    `SELECT count(*) AS n FROM message_delivery.mailbox_entries
-     WHERE recipient_user_id = $1 AND recipient_device_id = $2`,
-    [device.userId, device.deviceId],
-  );
-  return Number(row!.n);
+/** A pairwise send to devices that are current in the directory (registered first). */
+async function send(h: Harness, req: RequestOf<typeof D.sendPairwise>) {
+  await h.register(...req.envelopes.map((e) => e.recipient));
+  return h.call(D.sendPairwise, req);
 }
 
 describe('message delivery over NATS', () => {
@@ -102,7 +96,7 @@ describe('message delivery over NATS', () => {
     const bob = { userId: userId('bob'), deviceId: 1 };
     const req = pairwise(alice, [bob]);
     const before = Date.now();
-    const reply = await h.call(D.sendPairwise, req);
+    const reply = await send(h, req);
     expect(reply).toMatchObject({
       clientMessageId: req.clientMessageId,
       recipients: 1,
@@ -140,7 +134,7 @@ describe('message delivery over NATS', () => {
     const carol = userId('carol');
     const recipients = [1, 2, 3, 4, 5].map((deviceId) => ({ userId: carol, deviceId }));
     const req = pairwise(alice, recipients);
-    expect(await h.call(D.sendPairwise, req)).toMatchObject({ recipients: 5, deduplicated: false });
+    expect(await send(h, req)).toMatchObject({ recipients: 5, deduplicated: false });
 
     const rows = await sql<{ send_id: string; stored_at: Date; recipient_device_id: string }>(
       h.db.url,
@@ -168,7 +162,7 @@ describe('message delivery over NATS', () => {
       deviceId: (i % 3) + 1,
     }));
     const req = pairwise(alice, team);
-    const reply = await h.call(D.sendPairwise, req);
+    const reply = await send(h, req);
     expect(reply).toMatchObject({ recipients: MAX_ENVELOPES_PER_SEND, deduplicated: false });
     const [row] = await sql<{ n: string; sends: string }>(
       h.db.url,
@@ -192,15 +186,13 @@ describe('message delivery over NATS', () => {
     const dave = userId('dave');
     const recipients = [1, 2, 3].map((deviceId) => ({ userId: dave, deviceId }));
     const req = pairwise(alice, recipients);
-    const first = await h.call(D.sendPairwise, req);
-    const retry = await h.call(D.sendPairwise, req);
+    const first = await send(h, req);
+    const retry = await send(h, req);
     expect(retry).toEqual({ ...first, deduplicated: true });
 
     // Retries racing each other: exactly one stores.
     const raced = pairwise(alice, recipients);
-    const replies = await Promise.all(
-      Array.from({ length: 10 }, () => h.call(D.sendPairwise, raced)),
-    );
+    const replies = await Promise.all(Array.from({ length: 10 }, () => send(h, raced)));
     expect(replies.filter((r) => !r.deduplicated)).toHaveLength(1);
     expect(new Set(replies.map((r) => r.storedAt)).size).toBe(1);
 
@@ -213,9 +205,7 @@ describe('message delivery over NATS', () => {
     expect(Number(sends!.n)).toBe(2);
 
     // The same id for a different message is refused, not silently answered.
-    const reused = await failure(
-      h.call(D.sendPairwise, pairwise(alice, [recipients[0]!], req.clientMessageId)),
-    );
+    const reused = await failure(send(h, pairwise(alice, [recipients[0]!], req.clientMessageId)));
     expect(reused).toMatchObject({
       code: 'CONFLICT',
       details: { reason: 'client-message-id-reused' },
@@ -227,7 +217,7 @@ describe('message delivery over NATS', () => {
     const erin = { userId: userId('erin'), deviceId: 1 };
     const erinTablet = { userId: erin.userId, deviceId: 2 };
     const mallory = { userId: userId('mallory'), deviceId: 1 };
-    await h.call(D.sendPairwise, pairwise(alice, [erin]));
+    await send(h, pairwise(alice, [erin]));
     const { messages } = await h.call(D.fetchMailbox, { device: erin });
     const ids = messages.map((m) => m.messageId);
     expect(ids).toHaveLength(1);
@@ -256,7 +246,7 @@ describe('message delivery over NATS', () => {
   it('publishes stored-for-offline-device for a recipient without a live connection', async () => {
     const alice = { userId: userId('alice'), deviceId: 1 };
     const frank = { userId: userId('frank'), deviceId: 1 };
-    await h.call(D.sendPairwise, pairwise(alice, [frank]));
+    await send(h, pairwise(alice, [frank]));
     const events = await waitForOfflineEvents(frank, 1);
     const { messages } = await h.call(D.fetchMailbox, { device: frank });
     expect(events).toHaveLength(1);
@@ -285,7 +275,7 @@ describe('message delivery over NATS', () => {
     await h.nc.flush();
     try {
       const req = pairwise(alice, [grace, henry]);
-      await h.call(D.sendPairwise, req);
+      await send(h, req);
       await waitForOfflineEvents(henry, 1);
       const deadline = Date.now() + 5_000;
       while (received.length === 0 && Date.now() < deadline) await sleep(20);
@@ -326,7 +316,7 @@ describe('message delivery over NATS', () => {
     );
     await h.nc.flush();
     try {
-      await h.call(D.sendPairwise, pairwise(alice, [kate]));
+      await send(h, pairwise(alice, [kate]));
       const events = await waitForOfflineEvents(kate, 1);
       expect(offered).toBe(1);
       expect(events).toHaveLength(1);
@@ -344,7 +334,7 @@ describe('message delivery over NATS', () => {
       ...big,
       envelopes: [{ ...big.envelopes[0]!, content: new Uint8Array(MAX_MESSAGE_CONTENT_BYTES + 1) }],
     };
-    expect(await failure(h.call(D.sendPairwise, oversized))).toMatchObject({
+    expect(await failure(send(h, oversized))).toMatchObject({
       code: 'VALIDATION_FAILED',
     });
     const many = Array.from({ length: MAX_ENVELOPES_PER_SEND + 1 }, (_, i) => ({
@@ -353,27 +343,17 @@ describe('message delivery over NATS', () => {
     }));
     const tooMany = pairwise(alice, many);
     tooMany.envelopes.forEach((e) => (e.content = content('x', 8)));
-    expect(await failure(h.call(D.sendPairwise, tooMany))).toMatchObject({
+    expect(await failure(send(h, tooMany))).toMatchObject({
       code: 'VALIDATION_FAILED',
     });
     expect(await mailboxCount(h.db.url, ivan)).toBe(0);
   });
 
-  it('refuses an unknown cursor, and answers group sends with UNAVAILABLE for now', async () => {
+  it('refuses an unknown cursor', async () => {
     const judy = { userId: userId('judy'), deviceId: 1 };
     expect(await failure(h.call(D.fetchMailbox, { device: judy, after: 'abc' }))).toMatchObject({
       code: 'VALIDATION_FAILED',
     });
-    const group = await failure(
-      h.call(D.sendGroup, {
-        sender: judy,
-        clientMessageId: clientMessageId(),
-        groupId: 'g1',
-        epoch: 0,
-        ciphertext: content('group'),
-      }),
-    );
-    expect(group).toMatchObject({ code: 'UNAVAILABLE', details: { reason: 'dependency' } });
   });
 });
 
@@ -392,14 +372,14 @@ describe('message delivery with a small mailbox limit', () => {
     const full = { userId: userId('kim'), deviceId: 1 };
     const roomy = { userId: userId('leo'), deviceId: 1 };
     const first = pairwise(alice, [full]);
-    await h.call(D.sendPairwise, first);
-    for (let i = 0; i < 2; i++) await h.call(D.sendPairwise, pairwise(alice, [full]));
+    await send(h, first);
+    for (let i = 0; i < 2; i++) await send(h, pairwise(alice, [full]));
     // A resend of a stored message still gets its original reply, full mailbox or not.
-    expect(await h.call(D.sendPairwise, first)).toMatchObject({
+    expect(await send(h, first)).toMatchObject({
       deduplicated: true,
       recipients: 1,
     });
-    const refused = await failure(h.call(D.sendPairwise, pairwise(alice, [roomy, full])));
+    const refused = await failure(send(h, pairwise(alice, [roomy, full])));
     expect(refused).toMatchObject({ code: 'CONFLICT', details: { reason: 'mailbox-full' } });
     // Nothing of the refused send is stored, not even for the recipient with room.
     expect(await mailboxCount(h.db.url, roomy)).toBe(0);
@@ -408,7 +388,7 @@ describe('message delivery with a small mailbox limit', () => {
     // Acking makes room again.
     const { messages } = await h.call(D.fetchMailbox, { device: full, limit: 1 });
     await h.call(D.ack, { device: full, messageIds: [messages[0]!.messageId] });
-    expect(await h.call(D.sendPairwise, pairwise(alice, [roomy, full]))).toMatchObject({
+    expect(await send(h, pairwise(alice, [roomy, full]))).toMatchObject({
       recipients: 2,
     });
   });

@@ -15,6 +15,11 @@ export const MessageDeliveryEnvSchema = BaseServiceEnvSchema.extend({
    * device can pile up, and what one sender can push at a victim.
    */
   DELIVERY_MAX_MAILBOX_ENTRIES: envInt(1, 10_000_000).default(50_000),
+  /**
+   * Group commit: concurrent sends stored by ONE statement and transaction (each answered
+   * after that commit). 1 stores every send on its own (no batching).
+   */
+  DELIVERY_BATCH_MAX_SENDS: envInt(1, 1000).default(128),
   /** How long one live delivery waits for the gateway before the device counts as offline. */
   DELIVERY_LIVE_TIMEOUT_MS: envInt(1, 60_000).default(2_000),
 });

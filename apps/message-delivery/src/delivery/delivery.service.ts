@@ -1,11 +1,20 @@
 /**
  * Message delivery's rules. Policies:
- * - A pairwise send is stored whole or not at all: ONE statement (the mailbox check, the
- *   `sends` row and one multi-row INSERT of its entries), so one round trip and one
- *   transaction; the reply goes out only after the commit.
- * - Idempotent on (sender device, clientMessageId): a resend stores nothing and repeats the
- *   original reply with `deduplicated: true`. A resend whose envelope count differs from
- *   the original is a CONFLICT (`client-message-id-reused`).
+ * - Recipients are checked against the directory first (docs/gateway-api.md, "Device-set
+ *   rules"): a pairwise send must cover exactly the current devices of every user it names
+ *   (the sending device excluded); with `group`, the sender must be a member, the epoch the
+ *   current one, and the envelopes must cover every device of every member but the sending
+ *   one. Otherwise MISMATCHED_DEVICES (missing, stale), NOT_A_MEMBER or EPOCH_CONFLICT and
+ *   nothing is stored.
+ * - A sender-key group send goes to every device of every current member but the sending
+ *   device; its one ciphertext is stored once (see mailbox.repository.ts for why).
+ * - A send is stored whole or not at all, in ONE statement shared with concurrent sends
+ *   (commit-batcher.ts); the reply goes out only after the commit. Acks are batched the same
+ *   way.
+ * - Idempotent on (sender device, clientMessageId): a resend is looked up BEFORE any check,
+ *   stores nothing and repeats the original reply with `deduplicated: true` (even when the
+ *   devices or the group changed since, or a mailbox filled up). A resend that differs in
+ *   kind, group or envelope count is a CONFLICT (`client-message-id-reused`).
  * - A send that would take any recipient's mailbox past DELIVERY_MAX_MAILBOX_ENTRIES is
  *   refused whole: CONFLICT `mailbox-full`. (The check and the insert are not serialized
  *   per mailbox, so concurrent sends may overshoot the limit by their own count.)
@@ -15,7 +24,7 @@
  * - Message ids are the mailbox `seq` in decimal.
  */
 import { Inject, Injectable } from '@nestjs/common';
-import type { ReplyOf, RequestOf, Rpc, StoredMessage } from '@parley/contracts';
+import type { DeviceAddress, ReplyOf, RequestOf, Rpc, StoredMessage } from '@parley/contracts';
 import {
   ConflictError,
   DEFAULT_MAILBOX_PAGE,
@@ -25,11 +34,18 @@ import {
 } from '@parley/contracts';
 import { PARLEY_CONFIG } from '@parley/server-kit';
 import type { MessageDeliveryConfig } from '../app/message-delivery.config';
+import { DeviceSets } from './device-sets';
+import type { LiveDelivery } from './live-delivery.dispatcher';
 import { LiveDeliveryDispatcher } from './live-delivery.dispatcher';
-import type { MailboxRow, SendRecord, StoredEntry } from './mailbox.repository';
+import type { MailboxRow, NewSend, SendRecord, StoreOutcome } from './mailbox.repository';
 import { MailboxRepository } from './mailbox.repository';
+import { CommitBatcher } from './commit-batcher';
 
 type Delivery = typeof Rpc.delivery;
+type SendReply = ReplyOf<Delivery['sendPairwise']>;
+
+/** Mailbox rows per batch statement (bounds its arrays; one send may exceed it alone). */
+const MAX_ENTRIES_PER_BATCH = 4096;
 
 const SEQ_PATTERN = /^[1-9][0-9]{0,18}$/;
 const SEQ_MAX = 2n ** 63n - 1n;
@@ -41,80 +57,183 @@ export function seqOf(messageId: string): bigint | undefined {
   return seq <= SEQ_MAX ? seq : undefined;
 }
 
+const reused = () =>
+  new ConflictError(
+    'client-message-id-reused',
+    'this client message id was used for a different message',
+  );
+
 @Injectable()
 export class DeliveryService {
+  private readonly sends: CommitBatcher<NewSend, StoreOutcome>;
+  private readonly acks: CommitBatcher<{ device: DeviceAddress; seqs: bigint[] }, number>;
+
   constructor(
     @Inject(MailboxRepository) private readonly repo: MailboxRepository,
     @Inject(LiveDeliveryDispatcher) private readonly live: LiveDeliveryDispatcher,
+    @Inject(DeviceSets) private readonly devices: DeviceSets,
     @Inject(PARLEY_CONFIG) private readonly config: MessageDeliveryConfig,
-  ) {}
+  ) {
+    const max = config.DELIVERY_MAX_MAILBOX_ENTRIES;
+    // Half the pool for batch statements: fetches keep connections of their own.
+    const inFlight = Math.max(1, Math.floor(config.DELIVERY_DB_POOL_SIZE / 2));
+    this.sends = new CommitBatcher({
+      run: (sends) => this.repo.storeSends(sends, max),
+      inFlight,
+      maxItems: config.DELIVERY_BATCH_MAX_SENDS,
+      maxWeight: MAX_ENTRIES_PER_BATCH,
+      weight: (send) => send.entries.length,
+      key: (send) => `${send.sender.userId}/${send.sender.deviceId}/${send.clientMessageId}`,
+    });
+    this.acks = new CommitBatcher({
+      run: (acks) => this.repo.deleteEntries(acks),
+      inFlight,
+      maxItems: config.DELIVERY_BATCH_MAX_SENDS,
+      maxWeight: MAX_ENTRIES_PER_BATCH,
+      weight: (ack) => ack.seqs.length,
+    });
+  }
 
-  async sendPairwise(
-    req: RequestOf<Delivery['sendPairwise']>,
-  ): Promise<ReplyOf<Delivery['sendPairwise']>> {
-    const { sender, clientMessageId, envelopes } = req;
-    const max = this.config.DELIVERY_MAX_MAILBOX_ENTRIES;
-    const result = await this.repo.storePairwise(sender, clientMessageId, envelopes, max);
-    let outcome: { send: SendRecord; stored: StoredEntry[] | undefined };
-    if (result.stored) {
-      outcome = { send: result.stored.send, stored: result.stored.entries };
-    } else {
-      // A resend gets its original reply even when a mailbox has filled up since.
-      const original = await this.repo.findSend(sender, clientMessageId);
-      if (!original) {
-        if (result.fullMailboxes > 0) {
-          throw new ConflictError(
-            'mailbox-full',
-            `${result.fullMailboxes} recipient mailbox(es) hold ${max} messages already`,
-          );
-        }
-        // Neither stored nor found: it was purged between the two statements.
-        throw new UnavailableError('dependency', 'send raced with a purge; retry');
-      }
-      if (original.groupId !== null || original.recipientCount !== envelopes.length) {
+  async sendPairwise(req: RequestOf<Delivery['sendPairwise']>): Promise<SendReply> {
+    const { sender, clientMessageId, envelopes, group } = req;
+    const same = (o: SendRecord) =>
+      !o.senderKey &&
+      o.groupId === (group?.groupId ?? null) &&
+      o.groupEpoch === (group?.epoch ?? null) &&
+      o.recipientCount === envelopes.length;
+    const named = envelopes.map((e) => e.recipient);
+    const resent = await this.resendOr(sender, clientMessageId, async () => {
+      const users = group
+        ? await this.devices.membersAt(group.groupId, sender.userId, group.epoch)
+        : [...new Set(named.map((a) => a.userId))];
+      await this.devices.check(sender, users, named);
+    });
+    if (resent) return this.replay(resent, same, clientMessageId);
+
+    const send: NewSend = {
+      sender,
+      clientMessageId,
+      ...(group ? { group } : {}),
+      entries: envelopes.map((e) => ({ recipient: e.recipient, type: e.type, content: e.content })),
+    };
+    return this.store(send, same, (recipient, i) => {
+      const envelope = envelopes[i];
+      if (!envelope) throw new Error('stored entry for an unknown envelope');
+      return {
+        sender,
+        type: envelope.type,
+        ...(group ? { groupId: group.groupId } : {}),
+        clientMessageId,
+        content: envelope.content,
+      };
+    });
+  }
+
+  async sendGroup(req: RequestOf<Delivery['sendGroup']>): Promise<SendReply> {
+    const { sender, clientMessageId, groupId, epoch, ciphertext } = req;
+    const same = (o: SendRecord) => o.senderKey && o.groupId === groupId && o.groupEpoch === epoch;
+    const sending = addressKey(sender);
+    let recipients: DeviceAddress[] = [];
+    const resent = await this.resendOr(sender, clientMessageId, async () => {
+      const members = await this.devices.membersAt(groupId, sender.userId, epoch);
+      recipients = (await this.devices.devicesOf(members)).filter((d) => addressKey(d) !== sending);
+    });
+    if (resent) return this.replay(resent, same, clientMessageId);
+    const send: NewSend = {
+      sender,
+      clientMessageId,
+      group: { groupId, epoch },
+      content: ciphertext,
+      entries: recipients.map((recipient) => ({ recipient, type: 'sender_key' as const })),
+    };
+    return this.store(send, same, () => ({
+      sender,
+      type: 'sender-key',
+      groupId,
+      clientMessageId,
+      content: ciphertext,
+    }));
+  }
+
+  /**
+   * The stored original of a resend, or undefined after `checks` passed. Both run at once
+   * (one round trip less per send); a resend wins over whatever the checks say, so a retry
+   * gets its original reply even when devices or members changed since.
+   */
+  private async resendOr(
+    sender: DeviceAddress,
+    clientMessageId: string,
+    checks: () => Promise<void>,
+  ): Promise<SendRecord | undefined> {
+    const checked = checks().then(
+      () => undefined,
+      (error: unknown) => ({ error }),
+    );
+    const original = await this.repo.findSend(sender, clientMessageId);
+    const failed = await checked;
+    if (original) return original;
+    if (failed) throw failed.error;
+    return undefined;
+  }
+
+  /**
+   * Stores through the batcher, starts live delivery of what was stored and answers; a send
+   * that was not stored is a resend (original reply) or refused (mailbox-full).
+   */
+  private async store(
+    send: NewSend,
+    same: (original: SendRecord) => boolean,
+    messageFor: (
+      recipient: DeviceAddress,
+      index: number,
+    ) => Omit<StoredMessage, 'messageId' | 'storedAt'>,
+  ): Promise<SendReply> {
+    const outcome = await this.sends.submit(send);
+    if (!outcome.stored) {
+      // A concurrent identical send won, or a mailbox is full (a resend still gets its reply).
+      const original = await this.repo.findSend(send.sender, send.clientMessageId);
+      if (original) return this.replay(original, same, send.clientMessageId);
+      if (outcome.mailboxFull) {
+        const max = this.config.DELIVERY_MAX_MAILBOX_ENTRIES;
         throw new ConflictError(
-          'client-message-id-reused',
-          'this client message id was used for a different message',
+          'mailbox-full',
+          `a recipient mailbox holds ${max} messages already`,
         );
       }
-      outcome = { send: original, stored: undefined };
+      // Neither stored nor found: it was purged between the two statements.
+      throw new UnavailableError('dependency', 'send raced with a purge; retry');
     }
     const storedAt = outcome.send.storedAt.getTime();
-    if (outcome.stored) {
-      const byRecipient = new Map(envelopes.map((e) => [addressKey(e.recipient), e]));
-      void this.live.dispatch(
-        outcome.stored.map((entry) => {
-          const envelope = byRecipient.get(addressKey(entry.recipient));
-          if (!envelope) throw new Error('stored entry for an unknown recipient');
-          return {
-            recipient: entry.recipient,
-            message: storedMessage(entry, {
-              sender,
-              type: envelope.type,
-              clientMessageId,
-              content: envelope.content,
-              storedAt,
-            }),
-          };
-        }),
-      );
-    }
+    const index = new Map(send.entries.map((e, i) => [addressKey(e.recipient), i]));
+    const deliveries: LiveDelivery[] = outcome.entries.map((entry) => ({
+      recipient: entry.recipient,
+      message: {
+        messageId: entry.seq.toString(),
+        storedAt,
+        ...messageFor(entry.recipient, index.get(addressKey(entry.recipient)) ?? -1),
+      },
+    }));
+    void this.live.dispatch(deliveries);
     return {
-      clientMessageId,
+      clientMessageId: send.clientMessageId,
       storedAt,
       recipients: outcome.send.recipientCount,
-      deduplicated: outcome.stored === undefined,
+      deduplicated: false,
     };
   }
 
-  /** Sender-key fan-out needs the member list from group-membership, which is not built yet. */
-  sendGroup(req: RequestOf<Delivery['sendGroup']>): Promise<ReplyOf<Delivery['sendGroup']>> {
-    return Promise.reject(
-      new UnavailableError(
-        'dependency',
-        `group sends (group ${req.groupId}) are not available yet: they need the group-membership service`,
-      ),
-    );
+  private replay(
+    original: SendRecord,
+    same: (original: SendRecord) => boolean,
+    clientMessageId: string,
+  ): SendReply {
+    if (!same(original)) throw reused();
+    return {
+      clientMessageId,
+      storedAt: original.storedAt.getTime(),
+      recipients: original.recipientCount,
+      deduplicated: true,
+    };
   }
 
   async fetchMailbox(
@@ -147,16 +266,12 @@ export class DeliveryService {
   async ack(req: RequestOf<Delivery['ack']>): Promise<ReplyOf<Delivery['ack']>> {
     const seqs = req.messageIds.map(seqOf).filter((s): s is bigint => s !== undefined);
     if (seqs.length === 0) return { deleted: 0 };
-    return { deleted: await this.repo.deleteEntries(req.device, seqs) };
+    return { deleted: await this.acks.submit({ device: req.device, seqs }) };
   }
 }
 
 function addressKey(a: { userId: string; deviceId: number }): string {
   return `${a.userId}/${a.deviceId}`;
-}
-
-function storedMessage(entry: StoredEntry, m: Omit<StoredMessage, 'messageId'>): StoredMessage {
-  return { messageId: entry.seq.toString(), ...m };
 }
 
 function messageOf(row: MailboxRow): StoredMessage {

@@ -1,0 +1,61 @@
+import { setImmediate as tick } from 'node:timers/promises';
+import { CommitBatcher } from './commit-batcher';
+
+/** A `run` that records its batches and answers each item with `item * 10`. */
+function recorder(failWhen: (items: readonly number[]) => boolean = () => false) {
+  const batches: number[][] = [];
+  const run = (items: readonly number[]) => {
+    batches.push([...items]);
+    return failWhen(items)
+      ? Promise.reject(new Error('statement failed'))
+      : Promise.resolve(items.map((i) => i * 10));
+  };
+  return { batches, run };
+}
+
+describe('CommitBatcher', () => {
+  it('sends a lone request at once, and what queues meanwhile as one batch', async () => {
+    const r = recorder();
+    const b = new CommitBatcher({ run: r.run, inFlight: 1, maxItems: 100 });
+    const first = b.submit(1);
+    await tick();
+    const rest = [2, 3, 4].map((i) => b.submit(i));
+    expect(await Promise.all([first, ...rest])).toEqual([10, 20, 30, 40]);
+    expect(r.batches).toEqual([[1], [2, 3, 4]]);
+  });
+
+  it('bounds batches by item count and weight (a heavy item still goes alone)', async () => {
+    const r = recorder();
+    const b = new CommitBatcher({
+      run: r.run,
+      inFlight: 1,
+      maxItems: 2,
+      maxWeight: 10,
+      weight: (i: number) => i,
+    });
+    await Promise.all([1, 2, 3, 20, 4, 5].map((i) => b.submit(i)));
+    // A later item that fits may go before an earlier one that does not (sends in flight at
+    // once have no order among them).
+    expect(r.batches).toEqual([[1, 2], [3, 4], [20], [5]]);
+  });
+
+  it('never puts two items with one key in a batch', async () => {
+    const r = recorder();
+    const b = new CommitBatcher({
+      run: r.run,
+      inFlight: 1,
+      maxItems: 10,
+      key: (i: number) => `${i % 2}`,
+    });
+    await Promise.all([1, 3, 2, 5].map((i) => b.submit(i)));
+    expect(r.batches).toEqual([[1, 2], [3], [5]]);
+  });
+
+  it('retries a failed batch item by item, so only the bad one fails', async () => {
+    const r = recorder((items) => items.includes(13));
+    const b = new CommitBatcher({ run: r.run, inFlight: 1, maxItems: 10 });
+    const results = await Promise.allSettled([1, 13, 2].map((i) => b.submit(i)));
+    expect(results.map((x) => x.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(r.batches).toEqual([[1, 13, 2], [1], [13], [2]]);
+  });
+});
