@@ -40,6 +40,8 @@ import { lineChartSvg } from './svg';
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
+    /** Run the services from sources under tsx instead of their deployable bundles. */
+    tsx: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
     only: { type: 'string' },
     devices: { type: 'string' },
@@ -385,8 +387,8 @@ async function main(): Promise<void> {
   const started = Date.now();
   await initProtocol();
   const figures: Figure[] = [];
-  log(`starting the stack${args.profile ? ` (CPU profiles into ${args.profile})` : ''}`);
-  const stack = await startStack(args.profile ? { cpuProfDir: path.resolve(args.profile) } : {});
+  log(`starting the stack from ${args.tsx ? 'sources under tsx' : 'the deployable bundles (tools/build)'}${args.profile ? `, CPU profiles into ${args.profile}` : ''}`);
+  const stack = await startStack({ built: !args.tsx, ...(args.profile ? { cpuProfDir: path.resolve(args.profile) } : {}) });
   let procs: LoadProcess[] = [];
   const http = new JsonClient(stack.baseUrl, 64);
   try {

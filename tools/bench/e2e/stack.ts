@@ -6,11 +6,15 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TestDatabase } from '@parley/testing';
 import { createTestDatabase, freePort, testNatsUrl, uniqueSubjectPrefix } from '@parley/testing';
+// The deployables' own bundler (tools/build), so the bench runs what the images run.
+// eslint-disable-next-line @nx/enforce-module-boundaries
+import { bundle, bundleTarget } from '../../build/bundle';
 
 export const REPO_ROOT = path.resolve(__dirname, '../../..');
 
@@ -33,6 +37,11 @@ export function tsxNodeArgs(): string[] {
 }
 
 export interface StackOptions {
+  /**
+   * Run each service's deployable bundle (tools/build: esbuild, one file, what the Docker
+   * images run) instead of its sources under tsx's loader.
+   */
+  readonly built?: boolean;
   /** Directory for `--cpu-prof` profiles of every service (none when unset). */
   readonly cpuProfDir?: string;
   /** Extra environment per service. */
@@ -49,12 +58,27 @@ export interface RunningStack {
   stop(): Promise<void>;
 }
 
-function startService(name: ServiceName, env: Record<string, string>, cpuProfDir?: string): ChildProcess {
+/** Bundles every service into a private folder (not dist/, which other work may be using). */
+async function buildServices(): Promise<Record<ServiceName, string>> {
+  const outRoot = mkdtempSync(path.join(os.tmpdir(), 'parley-bench-e2e-'));
+  const out: Partial<Record<ServiceName, string>> = {};
+  for (const name of SERVICES) {
+    out[name] = (await bundle(bundleTarget(name, REPO_ROOT), path.join(outRoot, name))).outfile;
+  }
+  return out as Record<ServiceName, string>;
+}
+
+function startService(
+  name: ServiceName,
+  env: Record<string, string>,
+  cpuProfDir: string | undefined,
+  builtEntry: string | undefined,
+): ChildProcess {
   const app = path.join(REPO_ROOT, 'apps', name);
-  const args = [...tsxNodeArgs()];
+  const args = builtEntry ? [] : [...tsxNodeArgs()];
   // One folder per service: node writes a profile per thread (tsx's loader runs in one too).
   if (cpuProfDir) args.push('--cpu-prof', `--cpu-prof-dir=${path.join(cpuProfDir, name)}`);
-  args.push(path.join(app, 'src/main.ts'));
+  args.push(builtEntry ?? path.join(app, 'src/main.ts'));
   const child = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env, TSX_TSCONFIG_PATH: path.join(app, 'tsconfig.app.json') },
@@ -88,6 +112,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
 }
 
 export async function startStack(options: StackOptions = {}): Promise<RunningStack> {
+  const entries = options.built ? await buildServices() : undefined;
   const db: TestDatabase = await createTestDatabase({ label: 'bench_e2e' });
   const namespace = uniqueSubjectPrefix('bench-e2e');
   const natsUrl = testNatsUrl();
@@ -135,6 +160,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
           name,
           { ...common, PARLEY_INSTANCE_ID: `bench-${name}-1`, ...defaults[name], ...options.env?.[name] },
           options.cpuProfDir,
+          entries?.[name],
         ),
       );
     }
