@@ -1,12 +1,8 @@
 // Public surface of @parley/client-sdk (browser and Node). The Node-only pieces (the
 // encrypted FileStore and the `ws` WebSocket adapter) are in '@parley/client-sdk/node'.
 export { ParleyClient } from './lib/client';
-export type {
-  ParleyClientOptions,
-  ParleyEvents,
-  IncomingMessage,
-  UndecryptableMessage,
-} from './lib/client';
+export type { ParleyClientOptions } from './lib/client';
+export type { ParleyEvents, IncomingMessage, UndecryptableMessage } from './lib/events';
 export type { GroupInfo, GroupOptions } from './lib/groups';
 export type { UndecryptableReason } from './lib/receive-errors';
 export type { DeviceAddress } from './lib/addresses';

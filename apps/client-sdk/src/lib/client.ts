@@ -1,55 +1,41 @@
 /**
  * ParleyClient: one device of one user. Every cryptographic step runs here, on the device,
- * through @parley/protocol; the gateway only stores and forwards ciphertexts. Inbound
- * messages go through one lane (Mutex): de-duplicated by server message id, decrypted,
- * session state saved, then emitted, then acked; a message that cannot be read is
- * emitted as 'undecryptable' with a typed reason and acked, never dropped silently.
+ * through @parley/protocol; the gateway only stores and forwards ciphertexts. Sends and
+ * receives share one lane (Mutex), so a session record is never advanced by two at once;
+ * the inbound pipeline is `inbound.ts`, groups `groups.ts`, pairwise fan-out `outbox.ts`.
  */
-import type { StoredMessage } from '@parley/contracts';
 import { base64ToBytes, loginMessage, registrationMessage } from '@parley/contracts';
 import type { MemberDevice, RandomSource, SafetyNumber } from '@parley/protocol';
 import {
   computeSafetyNumber,
   initProtocol,
-  openPairwiseGroupPayload,
-  ProtocolError,
   secureRandom,
   signDeviceAuthMessage,
 } from '@parley/protocol';
 import type { DeviceAddress } from './addresses';
-import { addressKey } from './addresses';
-import type { SdkContent } from './content';
-import {
-  decodeJson,
-  DIRECT,
-  directPlaintext,
-  GROUP,
-  GroupBodySchema,
-  SdkContentSchema,
-} from './content';
+import { directPlaintext } from './content';
 import { TypedEmitter } from './emitter';
 import {
   AlreadyRegisteredError,
   ClosedError,
   InvalidArgumentError,
-  isTransient,
   NotRegisteredError,
-  ParleySdkError,
 } from './errors';
+import type { ParleyEvents } from './events';
 import type { GroupInfo, GroupOptions } from './groups';
 import { Groups } from './groups';
-import type { IdentityRecord } from './store/store';
-import type { ParleyStore } from './store/store';
+import { Inbound } from './inbound';
 import { DeviceKeys, identityKeyPair, newIdentity, ONE_TIME_PREKEY_BATCH } from './keys';
 import { Mutex } from './mutex';
 import { Outbox } from './outbox';
-import type { UndecryptableReason } from './receive-errors';
-import { needsSessionRepair, reasonOf } from './receive-errors';
 import { Sessions } from './sessions';
+import type { IdentityRecord, ParleyStore } from './store/store';
 import type { FetchLike } from './transport/fetch';
 import { GatewayApi } from './transport/gateway-api';
 import type { ReconnectPolicy, ServerFrame, WebSocketFactory } from './transport/live-connection';
 import { DEFAULT_RECONNECT, LiveConnection } from './transport/live-connection';
+
+export type { IncomingMessage, ParleyEvents, UndecryptableMessage } from './events';
 
 export interface ParleyClientOptions {
   /** The gateway's base URL, e.g. https://parley.example.org */
@@ -72,43 +58,6 @@ export interface ParleyClientOptions {
   readonly senderKeyWaitMs?: number;
 }
 
-export interface IncomingMessage {
-  readonly messageId: string;
-  readonly from: DeviceAddress;
-  readonly text: string;
-  /** Set for group messages. */
-  readonly groupId?: string;
-  /** Set on the copy of a 1:1 message that our own other device sent to `to`. */
-  readonly to?: string;
-  /** The sender's clock (ms). */
-  readonly sentAt: number;
-}
-
-export interface UndecryptableMessage {
-  readonly messageId: string;
-  readonly from: DeviceAddress;
-  readonly reason: UndecryptableReason;
-  readonly groupId?: string;
-}
-
-export interface ParleyEvents {
-  message: IncomingMessage;
-  undecryptable: UndecryptableMessage;
-  /** A group this device learned of, or whose membership changed. */
-  group: GroupInfo;
-  /**
-   * A peer device now has another identity key than its session had (a reinstall, or a
-   * substituted key): the safety number changed, tell the user.
-   */
-  'identity-changed': { readonly peer: DeviceAddress; readonly identityKey: Uint8Array };
-  /** A peer device started a new session with us (after it could not decrypt ours). */
-  'session-reset': { readonly peer: DeviceAddress };
-  connected: undefined;
-  disconnected: { readonly reason: string };
-  /** Failures outside any one call (a frame that cannot be handled, a failed replenish...). */
-  error: unknown;
-}
-
 interface Device {
   readonly identity: IdentityRecord;
   readonly keys: DeviceKeys;
@@ -118,9 +67,6 @@ interface Device {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-const SESSION_REPAIR_INTERVAL_MS = 30_000;
-const MAILBOX_PAGE = 100;
-const RETRY_DELAY_MS = 1000;
 
 export class ParleyClient extends TypedEmitter<ParleyEvents> {
   private readonly api: GatewayApi;
@@ -130,14 +76,9 @@ export class ParleyClient extends TypedEmitter<ParleyEvents> {
   private device: Device | undefined;
   private live: LiveConnection | undefined;
   private closed = false;
-  private readonly inFlight = new Set<string>();
-  private readonly waiting = new Map<string, { message: StoredMessage; deadline: number }>();
+  private readonly inbound: Inbound;
   private waitTimer: ReturnType<typeof setInterval> | undefined;
-  private readonly lastRepair = new Map<string, number>();
-  private pendingAcks: string[] = [];
-  private ackFlush: Promise<void> | undefined;
   private drainRun: Promise<void> | undefined;
-  private retryTimer: ReturnType<typeof setTimeout> | undefined;
 
   private constructor(private readonly options: ParleyClientOptions) {
     super();
@@ -148,6 +89,19 @@ export class ParleyClient extends TypedEmitter<ParleyEvents> {
     const fetchFn = options.fetch ?? globalFetch?.bind(globalThis);
     if (fetchFn === undefined) throw new InvalidArgumentError('no fetch: pass options.fetch');
     this.api = new GatewayApi(options.serverUrl.replace(/\/$/, ''), fetchFn, () => this.login());
+    this.inbound = new Inbound({
+      store: options.store,
+      api: this.api,
+      lane: this.lane,
+      userId: options.userId,
+      now: this.now,
+      senderKeyWaitMs: options.senderKeyWaitMs ?? 10_000,
+      device: () => this.requireDevice(),
+      isLive: () => this.live !== undefined,
+      emit: (event, payload) => {
+        this.emit(event, payload);
+      },
+    });
   }
 
   /** Loads the device from the store (if it was registered before). */
@@ -315,7 +269,7 @@ export class ParleyClient extends TypedEmitter<ParleyEvents> {
       },
       this.options.reconnect ?? DEFAULT_RECONNECT,
     );
-    this.waitTimer = setInterval(() => void this.expireWaiting(), 250);
+    this.waitTimer = setInterval(() => void this.inbound.expireWaiting(), 250);
     try {
       await this.live.start();
     } catch (error) {
@@ -336,21 +290,13 @@ export class ParleyClient extends TypedEmitter<ParleyEvents> {
   /** Fetches and handles everything waiting in the mailbox (also without a WebSocket). */
   async drain(): Promise<void> {
     this.requireDevice();
-    let after: string | undefined;
-    for (;;) {
-      const page = await this.api.mailbox({ limit: MAILBOX_PAGE, ...(after ? { after } : {}) });
-      await Promise.all(page.messages.map((m) => this.handle(m)));
-      await this.flushAcks();
-      const last = page.messages[page.messages.length - 1];
-      if (!page.more || !last) return;
-      after = last.messageId;
-    }
+    await this.inbound.drain();
   }
 
   private onFrame(frame: ServerFrame): void {
     switch (frame.type) {
       case 'message':
-        void this.handle(frame.message);
+        void this.inbound.handle(frame.message);
         return;
       case 'membership':
         void this.lane
@@ -379,277 +325,6 @@ export class ParleyClient extends TypedEmitter<ParleyEvents> {
   }
 
   // --- receiving -----------------------------------------------------------------------
-
-  /** One inbound message, exactly once: dedup, decrypt, save, emit, ack. */
-  private async handle(m: StoredMessage): Promise<void> {
-    if (this.inFlight.has(m.messageId)) return;
-    this.inFlight.add(m.messageId);
-    let outcome: 'done' | 'wait' | 'retry';
-    try {
-      outcome = await this.lane.run(async () => {
-        const device = this.requireDevice();
-        if (await this.options.store.isProcessed(m.messageId)) return 'done';
-        const result = await this.receive(device, m);
-        if (result === 'wait') return 'wait';
-        await this.options.store.markProcessed(m.messageId);
-        await this.options.store.deleteInbox(m.messageId);
-        return 'done';
-      });
-    } catch (error) {
-      // Not acked: the message stays in the mailbox and is tried again.
-      if (!isTransient(error)) this.emit('error', error);
-      outcome = 'retry';
-    }
-    if (outcome === 'wait') return;
-    this.inFlight.delete(m.messageId);
-    if (outcome === 'done') this.queueAck(m.messageId);
-    else this.scheduleRetry();
-  }
-
-  /** Drains the mailbox again a little later (after a transient failure). */
-  private scheduleRetry(): void {
-    if (this.retryTimer || this.closed) return;
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
-      if (this.live) {
-        void this.drain().catch((error: unknown) => {
-          this.emit('error', error);
-        });
-      }
-    }, RETRY_DELAY_MS);
-  }
-
-  /** Decrypts and dispatches; emits; returns 'wait' to keep the message for later. */
-  private async receive(device: Device, m: StoredMessage): Promise<'done' | 'wait'> {
-    const from: DeviceAddress = { userId: m.sender.userId, deviceId: m.sender.deviceId };
-    const undecryptable = (reason: UndecryptableReason) => {
-      this.emit('undecryptable', {
-        messageId: m.messageId,
-        from,
-        reason,
-        ...(m.groupId ? { groupId: m.groupId } : {}),
-      });
-    };
-
-    if (m.type === 'sender-key') {
-      try {
-        const opened = await device.groups.openSenderKeyMessage(m);
-        if (opened.kind === 'wait') {
-          if (!this.waiting.has(m.messageId)) {
-            this.waiting.set(m.messageId, {
-              message: m,
-              deadline: this.now() + (this.options.senderKeyWaitMs ?? 10_000),
-            });
-          }
-          return 'wait';
-        }
-        this.waiting.delete(m.messageId);
-        if (opened.kind === 'refused') undecryptable(opened.reason);
-        else this.emitText(m, from, opened.body.text, opened.body.sentAt, opened.groupId);
-      } catch (error) {
-        if (!isVerdict(error)) throw error;
-        this.waiting.delete(m.messageId);
-        const reason = reasonOf(error);
-        undecryptable(reason);
-        if (reason === 'internal') this.emit('error', error);
-      }
-      return 'done';
-    }
-
-    // A message decrypted before (then interrupted) is finished from its kept plaintext.
-    let inbox = await this.options.store.loadInbox(m.messageId);
-    if (!inbox) {
-      try {
-        const result = await device.sessions.decrypt(from, m.type, m.content, async (r) => {
-          await this.options.store.saveInbox(m.messageId, {
-            plaintext: r.plaintext,
-            senderIdentityKey: r.remoteIdentityKey,
-          });
-        });
-        inbox = { plaintext: result.plaintext, senderIdentityKey: result.remoteIdentityKey };
-      } catch (error) {
-        // Only the protocol's verdicts make a message unreadable; anything else (the store
-        // failing, a crash) leaves it in the mailbox to be tried again.
-        if (!(error instanceof ProtocolError)) throw error;
-        const reason = reasonOf(error);
-        undecryptable(reason);
-        if (needsSessionRepair(reason)) await this.repairSession(device, from);
-        return 'done';
-      }
-    }
-    const sender: MemberDevice = { ...from, identityKey: inbox.senderIdentityKey };
-    const plaintext = inbox.plaintext;
-    try {
-      if (plaintext[0] === GROUP) {
-        const payloadBytes = plaintext.subarray(1);
-        let payload;
-        try {
-          payload = openPairwiseGroupPayload(payloadBytes, sender, device.groups.membershipOf);
-        } catch {
-          // A group (or epoch) we have not verified yet: fetch the chain, then judge.
-          const { decodedGroupId } = peekGroupId(payloadBytes);
-          if (decodedGroupId) await device.groups.sync(decodedGroupId);
-          payload = openPairwiseGroupPayload(payloadBytes, sender, device.groups.membershipOf);
-        }
-        const body = decodeJson(GroupBodySchema, payload.body);
-        const groupId = toHexString(payload.groupId);
-        if (!body) undecryptable('malformed');
-        else this.emitText(m, from, body.text, body.sentAt, groupId);
-        return 'done';
-      }
-      const content =
-        plaintext[0] === DIRECT ? decodeJson(SdkContentSchema, plaintext.subarray(1)) : undefined;
-      if (!content) {
-        undecryptable('malformed');
-        return 'done';
-      }
-      await this.dispatchContent(device, m, sender, content);
-    } catch (error) {
-      if (!isVerdict(error)) throw error;
-      const reason = reasonOf(error);
-      undecryptable(reason);
-      if (reason === 'internal') this.emit('error', error);
-    }
-    return 'done';
-  }
-
-  private async dispatchContent(
-    device: Device,
-    m: StoredMessage,
-    sender: MemberDevice,
-    content: SdkContent,
-  ): Promise<void> {
-    const from: DeviceAddress = { userId: sender.userId, deviceId: sender.deviceId };
-    switch (content.t) {
-      case 'text':
-        // `to` only means something on a copy from our own user's other device.
-        this.emit('message', {
-          messageId: m.messageId,
-          from,
-          text: content.text,
-          sentAt: content.sentAt,
-          ...(content.to !== undefined && sender.userId === this.userId ? { to: content.to } : {}),
-        });
-        return;
-      case 'group-invite': {
-        const info = await device.groups.onInvite(sender, content);
-        if (info) this.emit('group', info);
-        return;
-      }
-      case 'sender-key': {
-        const kept = await device.groups.onSenderKey(sender, content);
-        if (!kept) {
-          this.emit('undecryptable', {
-            messageId: m.messageId,
-            from,
-            reason: 'not-a-member',
-            groupId: content.groupId,
-          });
-          return;
-        }
-        // Messages that waited for this key: try them again, after this one settles.
-        for (const [id, w] of this.waiting) {
-          if (
-            w.message.groupId === content.groupId &&
-            addressKey(w.message.sender) === addressKey(from)
-          ) {
-            this.inFlight.delete(id);
-            void this.handle(w.message);
-          }
-        }
-        return;
-      }
-      case 'session-reset':
-        this.emit('session-reset', { peer: from });
-        return;
-    }
-  }
-
-  private emitText(
-    m: StoredMessage,
-    from: DeviceAddress,
-    text: string,
-    sentAt: number,
-    groupId?: string,
-  ): void {
-    this.emit('message', {
-      messageId: m.messageId,
-      from,
-      text,
-      sentAt,
-      ...(groupId ? { groupId } : {}),
-    });
-  }
-
-  /** Messages whose sender key never came: undecryptable, acked. */
-  private async expireWaiting(): Promise<void> {
-    const now = this.now();
-    for (const [id, w] of this.waiting) {
-      if (w.deadline > now) continue;
-      this.waiting.delete(id);
-      await this.lane.run(async () => {
-        if (await this.options.store.isProcessed(id)) return;
-        this.emit('undecryptable', {
-          messageId: id,
-          from: { userId: w.message.sender.userId, deviceId: w.message.sender.deviceId },
-          reason: 'no-sender-key',
-          ...(w.message.groupId ? { groupId: w.message.groupId } : {}),
-        });
-        await this.options.store.markProcessed(id);
-      });
-      this.inFlight.delete(id);
-      this.queueAck(id);
-    }
-  }
-
-  /**
-   * A session the peer and we no longer share (e.g. the peer restored an old backup): a new
-   * session from a fresh bundle, announced with a 'session-reset' so the peer switches too.
-   */
-  private async repairSession(device: Device, peer: DeviceAddress): Promise<void> {
-    const key = addressKey(peer);
-    const last = this.lastRepair.get(key);
-    if (last !== undefined && this.now() - last < SESSION_REPAIR_INTERVAL_MS) return;
-    this.lastRepair.set(key, this.now());
-    try {
-      const record = await device.sessions.ready(peer, undefined, true);
-      await device.sessions.save(peer, record);
-      await device.outbox.sendToUsers(
-        [peer.userId],
-        () => directPlaintext({ t: 'session-reset' }),
-        false,
-      );
-    } catch (error) {
-      this.emit('error', error);
-    }
-  }
-
-  private queueAck(messageId: string): void {
-    this.pendingAcks.push(messageId);
-    if (!this.ackFlush) {
-      this.ackFlush = Promise.resolve().then(() => this.flushAcksNow());
-    }
-  }
-
-  private async flushAcks(): Promise<void> {
-    while (this.ackFlush) await this.ackFlush;
-  }
-
-  private async flushAcksNow(): Promise<void> {
-    try {
-      while (this.pendingAcks.length > 0) {
-        const batch = [...new Set(this.pendingAcks.splice(0, MAILBOX_PAGE))];
-        try {
-          await this.api.ack(batch);
-        } catch (error) {
-          // Unacked messages come again; they are de-duplicated by id then.
-          this.emit('error', error);
-        }
-      }
-    } finally {
-      this.ackFlush = undefined;
-    }
-  }
 
   // --- sending -------------------------------------------------------------------------
 
@@ -774,30 +449,9 @@ export class ParleyClient extends TypedEmitter<ParleyEvents> {
     this.live?.close();
     this.live = undefined;
     if (this.waitTimer) clearInterval(this.waitTimer);
-    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.inbound.stop();
     await this.lane.run(() => Promise.resolve());
-    await this.flushAcks();
+    await this.inbound.flushAcks();
     this.closed = true;
   }
-}
-
-/** A failure that says something about the message itself (so retrying cannot help). */
-function isVerdict(error: unknown): boolean {
-  return error instanceof ProtocolError || (error instanceof ParleySdkError && !isTransient(error));
-}
-
-function toHexString(bytes: Uint8Array): string {
-  let s = '';
-  for (const b of bytes) s += b.toString(16).padStart(2, '0');
-  return s;
-}
-
-/**
- * The group id a pairwise payload names, read without trusting it (only to know which
- * chain to fetch; the protocol's check decides). Field 1, 32 bytes, after the version byte.
- */
-function peekGroupId(payload: Uint8Array): { decodedGroupId: string | undefined } {
-  if (payload.length < 36 || payload[1] !== 0x0a || payload[2] !== 32)
-    return { decodedGroupId: undefined };
-  return { decodedGroupId: toHexString(payload.subarray(3, 35)) };
 }
