@@ -34,6 +34,8 @@ export const GatewayEnvSchema = BaseServiceEnvSchema.extend({
   /** Requests per device (or per client address before login) in one window. */
   GATEWAY_RATE_LIMIT: envInt(1, 10_000_000).default(300),
   GATEWAY_RATE_WINDOW_MS: envInt(100, 3_600_000).default(60_000),
+  /** Client frames (pings, acks) one WebSocket may send per second; more are refused. */
+  GATEWAY_WS_FRAMES_PER_S: envInt(1, 1_000_000).default(1000),
   /** Seconds a WebSocket may stay open without authenticating. */
   GATEWAY_WS_AUTH_TIMEOUT_MS: envInt(100, 60_000).default(5_000),
 });

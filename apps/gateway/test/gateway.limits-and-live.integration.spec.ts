@@ -24,6 +24,7 @@ beforeAll(async () => {
     GATEWAY_RATE_LIMIT: String(RATE_LIMIT),
     GATEWAY_RATE_WINDOW_MS: '60000',
     GATEWAY_WS_AUTH_TIMEOUT_MS: '300',
+    GATEWAY_WS_FRAMES_PER_S: '10',
   });
   nc = await connect({ servers: testNatsUrl() });
 });
@@ -120,6 +121,26 @@ describe('live WebSocket', () => {
       expect.objectContaining({ device: { userId: dev.userId, deviceId: 3 }, status: 'offline' }),
     ]);
     expect(registry.get({ userId: dev.userId, deviceId: 3 })).toBeUndefined();
+  });
+
+  it('refuses frames over the per-socket rate with RATE_LIMITED and keeps the socket', async () => {
+    const dev = new TestDevice(newUser(), 1);
+    await dev.register(stack.url);
+    const ws = new WebSocket(wsUrl(`?token=${dev.token!}`));
+    const w = watch(ws);
+    await w.next('ready');
+    for (let i = 0; i < 15; i++) ws.send(JSON.stringify({ type: 'ping', id: `p${i}` }));
+    expect((await w.next('error')).code).toBe('RATE_LIMITED');
+    await new Promise((r) => setTimeout(r, 300));
+    const pongs = w.frames.filter((f) => f.type === 'pong').length;
+    expect(pongs).toBeGreaterThanOrEqual(10);
+    expect(pongs).toBeLessThan(15);
+    // Refilled with time: the same socket is served again.
+    ws.send(JSON.stringify({ type: 'ping', id: 'later' }));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(w.frames).toContainEqual({ type: 'pong', id: 'later' });
+    ws.close();
+    await w.closed;
   });
 
   it('accepts the token as the first frame', async () => {

@@ -22,6 +22,7 @@ import type { GatewayConfig } from '../../gateway.config';
 import { bearerToken } from '../auth/device-auth.guard';
 import { TokenStore } from '../auth/token.store';
 import { ConnectionRegistry } from './connection.registry';
+import { FrameBudget } from './frame-budget';
 import { LiveDeliveryRouter } from './live-delivery.router';
 import type { ClientFrame, ServerFrame } from './live-frames';
 import {
@@ -135,7 +136,12 @@ export class LiveSocketServer implements OnApplicationBootstrap, OnModuleDestroy
     this.registry.add(device, ws);
     this.router.open(device);
     this.publishPresence(device, 'online');
+    const budget = new FrameBudget(this.config.GATEWAY_WS_FRAMES_PER_S);
     ws.on('message', (data: RawData, isBinary: boolean) => {
+      if (!budget.take()) {
+        send(ws, { type: 'error', code: 'RATE_LIMITED', message: 'too many frames' });
+        return;
+      }
       const frame = isBinary ? undefined : parseFrame(data);
       if (!frame) {
         send(ws, { type: 'error', code: 'VALIDATION_FAILED', message: 'unreadable frame' });
