@@ -280,6 +280,7 @@ async function store(c: Extract<WorkerCommand, { type: 'store' }>): Promise<Work
   const offline = new Set(c.targets.map(key));
   const senders = [...devices.values()].filter((d) => !offline.has(key(d.device)));
   if (senders.length === 0) throw new Error('no sending devices in this process');
+  const ackedSeqs = c.collect ? ([] as number[]) : undefined;
   let stored = 0;
   let errors = 0;
   let firstError: string | undefined;
@@ -291,25 +292,36 @@ async function store(c: Extract<WorkerCommand, { type: 'store' }>): Promise<Work
       for (let i = next++; i < c.count && performance.now() < stopAt; i = next++) {
         const from = senders[i % senders.length] as SimDevice;
         const to = c.targets[i % c.targets.length] as Address;
-        const content = encodePayload(payloadBytes, { tag: c.tag, seq: i, sentAt: nowMs() }, filler.subarray(24));
+        const seq = (c.seqBase ?? 0) + i;
+        const content = encodePayload(payloadBytes, { tag: c.tag, seq, sentAt: nowMs() }, filler.subarray(24));
         const res = await http
           .send('POST', '/v1/messages', { clientMessageId: `o${index}-${c.tag}-${i}`, envelopes: [{ recipient: to, type: 'message', content: content.toString('base64') }] }, from.device.token)
           .catch((e: unknown) => ({ status: 0, body: String(e) }));
-        if (res.status >= 200 && res.status < 300) stored++;
-        else {
+        if (res.status >= 200 && res.status < 300) {
+          stored++;
+          ackedSeqs?.push(seq);
+        } else {
           errors++;
           firstError ??= `${res.status} ${JSON.stringify(res.body).slice(0, 200)}`;
         }
       }
     }),
   );
-  return { type: 'stored', stored, errors, seconds: (performance.now() - start) / 1000, ...(firstError ? { firstError } : {}) };
+  return {
+    type: 'stored',
+    stored,
+    errors,
+    seconds: (performance.now() - start) / 1000,
+    ...(firstError ? { firstError } : {}),
+    ...(ackedSeqs ? { ackedSeqs } : {}),
+  };
 }
 
 async function drain(c: Extract<WorkerCommand, { type: 'drain' }>): Promise<WorkerReply> {
   let drained = 0;
   let ackedShort = 0;
   const seen = new Set<string>();
+  const seqs = c.collectTag === undefined ? undefined : ([] as number[]);
   let firstError: string | undefined;
   const start = performance.now();
   await Promise.all(
@@ -319,7 +331,7 @@ async function drain(c: Extract<WorkerCommand, { type: 'drain' }>): Promise<Work
       try {
         await connect(sim);
         for (;;) {
-          const page = await http.json<{ messages: { messageId: string }[]; more: boolean }>(
+          const page = await http.json<{ messages: { messageId: string; content: string }[]; more: boolean }>(
             'GET',
             `/v1/mailbox?limit=${c.pageSize}`,
             undefined,
@@ -327,7 +339,13 @@ async function drain(c: Extract<WorkerCommand, { type: 'drain' }>): Promise<Work
           );
           if (page.messages.length === 0) break;
           const fresh = page.messages.filter((m) => !seen.has(m.messageId));
-          for (const m of fresh) seen.add(m.messageId);
+          for (const m of fresh) {
+            seen.add(m.messageId);
+            if (seqs) {
+              const h = decodePayload(Buffer.from(m.content, 'base64'));
+              if (h && h.tag === c.collectTag) seqs.push(h.seq);
+            }
+          }
           drained += fresh.length;
           const { deleted } = await http.json<{ deleted: number }>('POST', '/v1/mailbox/ack', { messageIds: page.messages.map((m) => m.messageId) }, sim.device.token);
           ackedShort += page.messages.length - deleted;
@@ -339,7 +357,13 @@ async function drain(c: Extract<WorkerCommand, { type: 'drain' }>): Promise<Work
     }),
   );
   if (ackedShort > 0) firstError ??= `${ackedShort} acked messages were not deleted`;
-  return { type: 'drained', drained, seconds: (performance.now() - start) / 1000, ...(firstError ? { firstError } : {}) };
+  return {
+    type: 'drained',
+    drained,
+    seconds: (performance.now() - start) / 1000,
+    ...(firstError ? { firstError } : {}),
+    ...(seqs ? { seqs } : {}),
+  };
 }
 
 async function handle(c: WorkerCommand): Promise<WorkerReply | undefined> {

@@ -68,14 +68,17 @@ const MAX_RATE = Number(args['max-rate']);
 const GROWTH = QUICK ? 2 : 1.4;
 const KNEE_P99_MS = 100;
 const OFFLINE_COUNT = Number(args['offline-count'] ?? (QUICK ? 20_000 : 100_000));
-const OFFLINE_MAX_S = QUICK ? 40 : 240;
+const OFFLINE_MAX_S = QUICK ? 30 : 240;
 const OFFLINE_DEVICES = Number(args['offline-devices'] ?? (QUICK ? 50 : 200));
 const REAL_PAIRS = Number(args['real-pairs'] ?? (QUICK ? 20 : 50));
 const GROUP_SIZES = [10, 100, 1000].filter((n) => n <= DEVICES + 1);
 const GROUP_REPS = QUICK ? 3 : 7;
 const CEILING_S = QUICK ? 2 : 5;
 const ALL = ['ceilings', 'one-to-one', 'real', 'offline', 'groups'];
-const ONLY = new Set(args.only ? args.only.split(',') : ALL);
+// The kill -9 check is part of full runs (not --quick, which must stay short) or asked by name.
+const ONLY = new Set(args.only ? args.only.split(',') : QUICK ? ALL : [...ALL, 'durability']);
+const DURABILITY_SENDS = 3000;
+const DURABILITY_DEVICES = 10;
 
 function log(line: string): void {
   process.stderr.write(`[bench:e2e] ${line}\n`);
@@ -275,6 +278,38 @@ async function offline(ctx: Ctx, figures: Figure[], offlineUsers: string[][]): P
  * sequences (every table there has one; deletes by acks do not move them, and unlike
  * pg_stat counters they are current at once).
  */
+/**
+ * No figure bought with durability: offline sends at full speed while message-delivery is
+ * killed with SIGKILL and restarted; every send the gateway acknowledged must then be in
+ * the recipients' mailboxes.
+ */
+async function durability(ctx: Ctx, figures: Figure[], users: string[][]): Promise<void> {
+  const targets: Address[] = users.flat().map((userId) => ({ userId, deviceId: 1 }));
+  log(`durability: ${DURABILITY_SENDS} offline sends, message-delivery killed with SIGKILL 1.5 s in, restarted`);
+  const tag = newTag();
+  const perProc = Math.ceil(DURABILITY_SENDS / ctx.procs.length);
+  const storing = Promise.all(
+    ctx.procs.map((p) =>
+      p.call({ type: 'store', targets, count: perProc, concurrency: 32, tag, maxSeconds: 120, collect: true, seqBase: p.index * 1_000_000 }, 'stored'),
+    ),
+  );
+  await sleep(1500);
+  const killedAt = performance.now();
+  await ctx.stack.killAndRestart('message-delivery');
+  const downS = (performance.now() - killedAt) / 1000;
+  const stored = await storing;
+  const acked = stored.flatMap((r) => r.ackedSeqs ?? []);
+  const failed = stored.reduce((n, r) => n + r.errors, 0);
+  const drained = await Promise.all(ctx.procs.map((p, i) => p.call({ type: 'drain', userIds: users[i] ?? [], pageSize: 100, collectTag: tag }, 'drained')));
+  const seen = new Set(drained.flatMap((r) => r.seqs ?? []));
+  const lost = acked.filter((seq) => !seen.has(seq)).length;
+  log(`  acknowledged ${acked.length}, failed ${failed} (service down ${downS.toFixed(1)} s), found in mailboxes ${seen.size}, acknowledged but missing ${lost}`);
+  figures.push(
+    { name: 'durability.acked_sends', label: 'durability: sends acknowledged around a kill -9 of message-delivery', value: acked.length, unit: 'sends', note: `${failed} refused while it was down (${downS.toFixed(1)} s to ready)` },
+    { name: 'durability.acked_lost', label: 'durability: acknowledged sends missing afterwards', value: lost, unit: 'sends', ...judge(lost, '<=', 0) },
+  );
+}
+
 async function rowsInserted(databaseUrl: string): Promise<number> {
   const c = new Client({ connectionString: databaseUrl });
   await c.connect();
@@ -434,6 +469,7 @@ async function main(): Promise<void> {
     const online = split('u', DEVICES);
     const offlineUsers = ONLY.has('offline') ? split('off', OFFLINE_DEVICES) : procs.map(() => []);
     const realUsers = ONLY.has('real') ? split('real', REAL_PAIRS * 2) : procs.map(() => []);
+    const durUsers = ONLY.has('durability') ? split('dur', DURABILITY_DEVICES) : procs.map(() => []);
     const t0 = Date.now();
     const registered = await Promise.all(
       procs.map((p) =>
@@ -444,6 +480,7 @@ async function main(): Promise<void> {
               ...(online[p.index] ?? []).map((userId) => ({ userId, deviceId: 1, preKeys: 0 })),
               ...(offlineUsers[p.index] ?? []).map((userId) => ({ userId, deviceId: 1, preKeys: 0 })),
               ...(realUsers[p.index] ?? []).map((userId) => ({ userId, deviceId: 1, preKeys: 1 })),
+              ...(durUsers[p.index] ?? []).map((userId) => ({ userId, deviceId: 1, preKeys: 0 })),
             ],
           },
           'registered',
@@ -484,6 +521,8 @@ async function main(): Promise<void> {
     if (ONLY.has('real')) await safely('one_to_one_real', () => realEncryption(ctx, figures, kneeRate, realUsers));
     if (ONLY.has('offline')) await safely('offline', () => offline(ctx, figures, offlineUsers));
     if (ONLY.has('groups')) await safely('groups', () => groups(ctx, figures));
+    // Last: it restarts message-delivery.
+    if (ONLY.has('durability')) await safely('durability', () => durability(ctx, figures, durUsers));
     ceilingFigures(nats, pg, figures);
     figures.push(
       { name: 'machine.cores', label: 'machine: cores (nproc)', value: os.cpus().length, unit: 'cores' },

@@ -19,8 +19,12 @@ export type WorkerCommand =
       tag: number;
       /** Stop starting sends after this long (a slow stack must not hold the run for ever). */
       maxSeconds: number;
+      /** Reply with the sequence numbers of the acknowledged sends. */
+      collect?: boolean;
+      /** Added to each send's sequence number (unique across load processes). */
+      seqBase?: number;
     }
-  | { type: 'drain'; userIds: readonly string[]; pageSize: number }
+  | { type: 'drain'; userIds: readonly string[]; pageSize: number; collectTag?: number }
   | { type: 'track'; tag: number }
   | { type: 'trackReport'; tag: number }
   | { type: 'stop' };
@@ -54,8 +58,8 @@ export type WorkerReply =
   | { type: 'connected'; count: number }
   | { type: 'paired'; pairs: number }
   | ({ type: 'step' } & StepResult)
-  | { type: 'stored'; stored: number; errors: number; seconds: number; firstError?: string }
-  | { type: 'drained'; drained: number; seconds: number; firstError?: string }
+  | { type: 'stored'; stored: number; errors: number; seconds: number; firstError?: string; ackedSeqs?: number[] }
+  | { type: 'drained'; drained: number; seconds: number; firstError?: string; seqs?: number[] }
   | { type: 'tracking' }
   | { type: 'trackReport'; count: number; firstAt: number; lastAt: number }
   | { type: 'error'; message: string };

@@ -54,7 +54,10 @@ export interface RunningStack {
   readonly databaseUrl: string;
   readonly natsUrl: string;
   readonly namespace: string;
+  /** Current pid of each service (changes when one is restarted). */
   readonly pids: Readonly<Record<ServiceName, number>>;
+  /** kill -9 of one service, then a new process of it; resolves when it is ready again. */
+  killAndRestart(name: ServiceName): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -152,27 +155,35 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     await Promise.all([...children.entries()].filter(([n]) => n !== 'gateway').map(([, c]) => stopChild(c)));
     await db.drop().catch((e: unknown) => { console.error('[bench] dropping the database:', e); });
   };
-  try {
-    for (const name of SERVICES) {
-      children.set(
-        name,
-        startService(
-          name,
-          { ...common, PARLEY_INSTANCE_ID: `bench-${name}-1`, ...defaults[name], ...options.env?.[name] },
-          options.cpuProfDir,
-          entries?.[name],
-        ),
-      );
+  const pids = {} as Record<ServiceName, number>;
+  const launch = (name: ServiceName, generation: number) => {
+    const child = startService(
+      name,
+      { ...common, PARLEY_INSTANCE_ID: `bench-${name}-${generation}`, ...defaults[name], ...options.env?.[name] },
+      generation === 1 ? options.cpuProfDir : undefined,
+      entries?.[name],
+    );
+    children.set(name, child);
+    pids[name] = child.pid ?? 0;
+  };
+  let generation = 1;
+  const killAndRestart = async (name: ServiceName) => {
+    const child = children.get(name);
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
     }
+    launch(name, ++generation);
+    await waitForHttp(`http://127.0.0.1:${healthPorts[name]}/health/ready`, 120_000, [children.get(name) as ChildProcess]);
+  };
+  try {
+    for (const name of SERVICES) launch(name, 1);
     const baseUrl = `http://127.0.0.1:${port}`;
     await Promise.all(
       SERVICES.map((name) => waitForHttp(`http://127.0.0.1:${healthPorts[name]}/health/ready`, 180_000, [...children.values()])),
     );
-    const pids = Object.fromEntries([...children.entries()].map(([n, c]) => [n, c.pid ?? 0])) as Record<
-      ServiceName,
-      number
-    >;
-    return { baseUrl, wsUrl: `ws://127.0.0.1:${port}/v1/ws`, databaseUrl: db.url, natsUrl, namespace, pids, stop };
+    return { baseUrl, wsUrl: `ws://127.0.0.1:${port}/v1/ws`, databaseUrl: db.url, natsUrl, namespace, pids, killAndRestart, stop };
   } catch (error) {
     await stop();
     throw error;
