@@ -17,7 +17,7 @@ interface Run {
 function runDemo(
   args: string[],
   env: NodeJS.ProcessEnv = process.env,
-  timeoutMs = 140_000,
+  timeoutMs = 150_000,
 ): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(
@@ -96,7 +96,7 @@ describe('bash tools/parley.sh demo', () => {
     expect(out).not.toContain('UNDECRYPTABLE');
 
     for (const [, , pid] of pids) expect(alive(Number(pid))).toBe(false);
-  });
+  }, 160_000);
 
   it('exits non-zero with a clear message when the stack is not there', async () => {
     const run = await runDemo(
@@ -106,11 +106,11 @@ describe('bash tools/parley.sh demo', () => {
     );
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^demo failed: /m);
-  });
+  }, 90_000);
 
   it('keeps the in-process protocol demo behind --protocol-only', async () => {
     const run = await runDemo(['--protocol-only'], process.env, 90_000);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('demo finished: every message decrypted as expected');
-  });
+  }, 120_000);
 });

@@ -9,11 +9,8 @@ import { chmod, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { testDatabaseUrl, testNatsUrl } from '@parley/testing';
-/* eslint-disable @nx/enforce-module-boundaries -- the demo's launcher starts the services as processes */
-import type { LocalStack } from '../../../../tools/demo/services';
-import { startLocalStack } from '../../../../tools/demo/services';
-/* eslint-enable @nx/enforce-module-boundaries */
+import type { ServiceProcesses } from '../../test/browser/service-processes';
+import { startServiceProcesses } from '../../test/browser/service-processes';
 
 const BIN = path.join(__dirname, 'bin.cjs');
 
@@ -23,17 +20,17 @@ interface Result {
   readonly stderr: string;
 }
 
-let stack: LocalStack;
+let stack: ServiceProcesses;
 let root: string;
 
 beforeAll(async () => {
-  stack = await startLocalStack({ databaseUrl: testDatabaseUrl(), natsUrl: testNatsUrl() });
+  stack = await startServiceProcesses('cli');
   root = await mkdtemp(path.join(tmpdir(), 'parley-cli-'));
-});
+}, 150_000);
 afterAll(async () => {
   await stack.stop();
   await rm(root, { recursive: true, force: true });
-});
+}, 60_000);
 
 function start(
   home: string,
@@ -154,7 +151,7 @@ describe('parley CLI against the real services', () => {
     const refused = await parley('bob', ['group', 'send', groupId, 'still', 'here?']);
     expect(refused.code).toBe(6);
     expect(refused.stderr).toMatch(/^parley: /m);
-  });
+  }, 180_000);
 
   it('says clearly what is wrong, with distinct exit codes', async () => {
     const noDevice = await parley('nobody', ['send', 'bob', 'x']);
@@ -184,7 +181,7 @@ describe('parley CLI against the real services', () => {
 
     const timeout = await parley('dave', ['listen', '--count', '1', '--timeout', '1']);
     expect(timeout.code).toBe(7);
-  });
+  }, 150_000);
 
   it('keeps the device in a store sealed by an environment key when one is given', async () => {
     const key = 'ab'.repeat(32);
@@ -195,5 +192,5 @@ describe('parley CLI against the real services', () => {
     await expect(stat(path.join(root, 'erin', 'store.key'))).rejects.toThrow();
     expect((await parley('erin', ['whoami'], { PARLEY_STORE_KEY: key })).code).toBe(0);
     expect((await parley('erin', ['whoami'])).code).toBe(4);
-  });
+  }, 90_000);
 });
