@@ -20,8 +20,9 @@ ensure_chromium() {
   if command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ]; then return; fi
   if [ "$(id -u)" != 0 ]; then echo "chromium missing (apt-get install chromium as root)" >&2; return; fi
   export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y --no-install-recommends chromium >/dev/null ||
-    { apt-get update >/dev/null && apt-get install -y --no-install-recommends chromium >/dev/null; }
+  apt-get install -y --no-install-recommends chromium >/dev/null 2>&1 ||
+    { apt-get update >/dev/null && apt-get install -y --no-install-recommends chromium >/dev/null; } ||
+    echo "could not install chromium: the SDK's browser test will fail and say so" >&2
 }
 
 install
