@@ -11,6 +11,7 @@ import {
   liveDeliveryRpc,
   MAX_ENVELOPES_PER_SEND,
   MAX_MESSAGE_CONTENT_BYTES,
+  namespaced,
   namespacedName,
   Rpc,
   STREAMS,
@@ -321,6 +322,45 @@ describe('message delivery over NATS', () => {
       expect(offered).toBe(1);
       expect(events).toHaveLength(1);
       expect((await h.call(D.fetchMailbox, { device: kate })).messages).toHaveLength(1);
+    } finally {
+      sub.unsubscribe();
+    }
+  });
+
+  it('remembers a device without responder as offline until its gateway announces it online', async () => {
+    const alice = { userId: userId('alice'), deviceId: 1 };
+    const liam = { userId: userId('liam'), deviceId: 1 };
+    await send(h, pairwise(alice, [liam]));
+    await waitForOfflineEvents(liam, 1);
+    let offered = 0;
+    const sub = serveRpc(
+      h.nc,
+      liveDeliveryRpc(liam.userId, liam.deviceId),
+      () => {
+        offered++;
+        return Promise.resolve({ delivered: true });
+      },
+      { namespace: h.namespace, logger: pino({ level: 'silent' }) },
+    );
+    await h.nc.flush();
+    try {
+      // Still remembered offline: no live attempt, the offline event instead.
+      await send(h, pairwise(alice, [liam]));
+      await waitForOfflineEvents(liam, 2);
+      expect(offered).toBe(0);
+      // The gateway says liam is online: live attempts resume at once.
+      h.nc.publish(
+        namespaced(h.namespace, Events.presence.changed.subject),
+        JSON.stringify({ device: liam, gatewayId: 'gw-1', status: 'online', at: Date.now() }),
+      );
+      await h.nc.flush();
+      await sleep(100);
+      await send(h, pairwise(alice, [liam]));
+      const deadline = Date.now() + 5_000;
+      while (offered === 0 && Date.now() < deadline) await sleep(20);
+      expect(offered).toBe(1);
+      expect(await offlineEvents(liam)).toHaveLength(2);
+      expect((await h.call(D.fetchMailbox, { device: liam })).messages).toHaveLength(3);
     } finally {
       sub.unsubscribe();
     }

@@ -1,5 +1,5 @@
 /**
- * Group commit. Requests that arrive while the database is busy wait in a queue and go in
+ * Group commit (and, for reads, request coalescing). Requests that arrive while the database is busy wait in a queue and go in
  * together: ONE statement, ONE transaction and ONE WAL flush for a whole batch, and each caller
  * is answered only after that commit. Under low load a request goes alone at once (no timer
  * delay); under load batches grow by themselves, since the queue fills while up to `inFlight`
@@ -22,6 +22,11 @@ export interface CommitBatcherOptions<T, R> {
   readonly weight?: (item: T) => number;
   /** Items with equal keys go in different batches. */
   readonly key?: (item: T) => string;
+  /**
+   * Retry the items of a failed batch one by one (default true: one bad write must not fail
+   * the others). Reads whose failure is shared (a timeout) fail together instead.
+   */
+  readonly retryAlone?: boolean;
 }
 
 interface Pending<T, R> {
@@ -107,8 +112,10 @@ export class CommitBatcher<T, R> {
     try {
       settle(batch, await this.options.run(batch.map((p) => p.item)));
     } catch (error) {
-      if (batch.length === 1) {
-        batch[0]?.reject(error);
+      if (batch.length === 1 || this.options.retryAlone === false) {
+        batch.forEach((p) => {
+          p.reject(error);
+        });
         return;
       }
       // One bad request must not fail the others: each on its own.

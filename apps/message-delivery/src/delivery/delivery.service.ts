@@ -67,6 +67,10 @@ const reused = () =>
 export class DeliveryService {
   private readonly sends: CommitBatcher<NewSend, StoreOutcome>;
   private readonly acks: CommitBatcher<{ device: DeviceAddress; seqs: bigint[] }, number>;
+  private readonly lookups: CommitBatcher<
+    { sender: DeviceAddress; clientMessageId: string },
+    SendRecord | undefined
+  >;
 
   constructor(
     @Inject(MailboxRepository) private readonly repo: MailboxRepository,
@@ -84,6 +88,13 @@ export class DeliveryService {
       maxWeight: MAX_ENTRIES_PER_BATCH,
       weight: (send) => send.entries.length,
       key: (send) => `${send.sender.userId}/${send.sender.deviceId}/${send.clientMessageId}`,
+    });
+    // Resend lookups of concurrent sends share one query.
+    this.lookups = new CommitBatcher({
+      run: (keys) => this.repo.findSends(keys),
+      inFlight,
+      maxItems: config.DELIVERY_BATCH_MAX_SENDS,
+      retryAlone: false,
     });
     this.acks = new CommitBatcher({
       run: (acks) => this.repo.deleteEntries(acks),
@@ -155,6 +166,13 @@ export class DeliveryService {
     }));
   }
 
+  private findSend(
+    sender: DeviceAddress,
+    clientMessageId: string,
+  ): Promise<SendRecord | undefined> {
+    return this.lookups.submit({ sender, clientMessageId });
+  }
+
   /**
    * The stored original of a resend, or undefined after `checks` passed. Both run at once
    * (one round trip less per send); a resend wins over whatever the checks say, so a retry
@@ -169,7 +187,7 @@ export class DeliveryService {
       () => undefined,
       (error: unknown) => ({ error }),
     );
-    const original = await this.repo.findSend(sender, clientMessageId);
+    const original = await this.findSend(sender, clientMessageId);
     const failed = await checked;
     if (original) return original;
     if (failed) throw failed.error;
@@ -191,7 +209,7 @@ export class DeliveryService {
     const outcome = await this.sends.submit(send);
     if (!outcome.stored) {
       // A concurrent identical send won, or a mailbox is full (a resend still gets its reply).
-      const original = await this.repo.findSend(send.sender, send.clientMessageId);
+      const original = await this.findSend(send.sender, send.clientMessageId);
       if (original) return this.replay(original, same, send.clientMessageId);
       if (outcome.mailboxFull) {
         const max = this.config.DELIVERY_MAX_MAILBOX_ENTRIES;

@@ -4,15 +4,16 @@
  * keys, and all entries in one multi-row INSERT), so one round trip and one commit for all of
  * them (group commit, see commit-batcher.ts).
  *
- * Sender-key layout, chosen by measurement (apps/message-delivery/test/stress/group-layout.bench.ts,
- * 2-core machine, 1 KiB ciphertext, median of 5): ONE ciphertext in `sends.content` plus one
- * content-less `mailbox_entries` row per recipient device, against a copy of the ciphertext in
- * every recipient's row:
- *   recipients   shared ciphertext   copy per device
- *   10           see bench output in the README / report (both ~1 ms)
- *   100          shared is faster and writes ~1/3 of the bytes
- *   1000         shared is ~2x faster; the copy writes 1000 x 1 KiB of heap + WAL
- * (exact figures: README "Figures"). Reading a page joins the send once per entry either way.
+ * Sender-key layout, chosen by measurement (test/stress/group-layout.stress.ts: one fan-out
+ * statement of a 1 KiB ciphertext, median of 15, commit included, 2-core machine at load ~18):
+ * ONE ciphertext in `sends.content` + one content-less `mailbox_entries` row per recipient
+ * device, against a copy of the ciphertext in every recipient's row:
+ *   recipients   shared ciphertext     copy per device
+ *   10            3.66 ms    5 KiB WAL   3.44 ms   14 KiB WAL
+ *   100           6.34 ms   35 KiB WAL   6.94 ms  135 KiB WAL
+ *   1000         27.44 ms  381 KiB WAL  29.05 ms 1375 KiB WAL
+ * Time is about equal (row count dominates), but the copy writes 3.6x the WAL and heap at
+ * 1000 recipients, growing with the ciphertext; a page read joins the send either way.
  */
 import { Inject, Injectable } from '@nestjs/common';
 import type { DeviceAddress } from '@parley/contracts';
@@ -79,10 +80,13 @@ const b64 = (value: Uint8Array | undefined): string | null =>
 export class MailboxRepository {
   constructor(@Inject(MessageDeliveryDatabase) private readonly db: MessageDeliveryDatabase) {}
 
-  /** The stored send of (sender, clientMessageId), if any. */
-  async findSend(sender: DeviceAddress, clientMessageId: string): Promise<SendRecord | undefined> {
+  /** The stored sends of these (sender, clientMessageId) keys, in order (one query). */
+  async findSends(
+    keys: readonly { readonly sender: DeviceAddress; readonly clientMessageId: string }[],
+  ): Promise<(SendRecord | undefined)[]> {
     const rows = await this.db.client.$queryRaw<
       {
+        k: bigint;
         id: bigint;
         stored_at: Date;
         recipient_count: number;
@@ -91,22 +95,29 @@ export class MailboxRepository {
         sender_key: boolean;
       }[]
     >`
-      SELECT id, stored_at, recipient_count, group_id, group_epoch,
-             content IS NOT NULL AS sender_key
-      FROM "message_delivery"."sends"
-      WHERE sender_user_id = ${sender.userId} AND sender_device_id = ${BigInt(sender.deviceId)}
-        AND client_message_id = ${clientMessageId}`;
-    const row = rows[0];
-    return (
-      row && {
-        id: row.id,
-        storedAt: row.stored_at,
-        recipientCount: row.recipient_count,
-        groupId: row.group_id,
-        groupEpoch: row.group_epoch,
-        senderKey: row.sender_key,
-      }
+      SELECT q.k, s.id, s.stored_at, s.recipient_count, s.group_id, s.group_epoch,
+             s.content IS NOT NULL AS sender_key
+      FROM unnest(${keys.map((x) => x.sender.userId)}::varchar[],
+                  ${keys.map((x) => BigInt(x.sender.deviceId))}::bigint[],
+                  ${keys.map((x) => x.clientMessageId)}::varchar[])
+           WITH ORDINALITY AS q(user_id, device_id, cm, k)
+      JOIN "message_delivery"."sends" s
+        ON s.sender_user_id = q.user_id AND s.sender_device_id = q.device_id
+       AND s.client_message_id = q.cm`;
+    const found = new Map(
+      rows.map((row) => [
+        Number(row.k),
+        {
+          id: row.id,
+          storedAt: row.stored_at,
+          recipientCount: row.recipient_count,
+          groupId: row.group_id,
+          groupEpoch: row.group_epoch,
+          senderKey: row.sender_key,
+        },
+      ]),
     );
+    return keys.map((_, i) => found.get(i + 1));
   }
 
   /**
