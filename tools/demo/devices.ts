@@ -14,7 +14,7 @@ export class DeliveryTimeoutError extends Error {
   override readonly name = 'DeliveryTimeoutError';
 }
 
-export const DELIVERY_TIMEOUT_MS = Number(process.env['DEMO_TIMEOUT_MS'] ?? 20_000);
+export const DELIVERY_TIMEOUT_MS = Number(process.env['DEMO_TIMEOUT_MS'] || 20_000);
 
 export async function waitFor(
   what: string,
@@ -119,11 +119,14 @@ export class DemoDevice {
   }
 
   /** Waits until it has received `text` (in `groupId`, when given). */
-  async expect(text: string, groupId?: string): Promise<void> {
-    await waitFor(`${this.label} to receive "${text}"`, () =>
-      this.messages.some(
-        (m) => m.text === text && (groupId === undefined || m.groupId === groupId),
-      ),
+  async expect(text: string, groupId?: string, timeoutMs = DELIVERY_TIMEOUT_MS): Promise<void> {
+    await waitFor(
+      `${this.label} to receive "${text}"`,
+      () =>
+        this.messages.some(
+          (m) => m.text === text && (groupId === undefined || m.groupId === groupId),
+        ),
+      timeoutMs,
     );
   }
 }
