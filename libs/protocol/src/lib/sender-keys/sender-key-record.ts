@@ -8,7 +8,7 @@
 import type { MessageShape } from '@bufbuild/protobuf';
 import { ED25519_SECRET_BYTES, KEY_BYTES } from '../crypto/primitives';
 import { DecodeError } from '../errors';
-import { decodeVersioned, encodeVersioned, requireLength } from '../wire/codec';
+import { decodeVersioned, requireLength, WIRE_VERSION } from '../wire/codec';
 import type { SenderChainRecordSchema } from '../wire/generated/parley/storage/v1/sender_key_pb';
 import { SenderKeyRecordMessageSchema } from '../wire/generated/parley/storage/v1/sender_key_pb';
 import {
@@ -20,6 +20,7 @@ import {
   MAX_SKIPPED_SENDER_KEYS,
 } from './constants';
 import { SenderChain } from './sender-chain';
+import { encodeSenderKeyRecord } from './sender-key-record-encoder';
 import { SenderKeyState } from './sender-key-state';
 
 /** A serialized SenderKeyState. Secret: store it encrypted. */
@@ -28,19 +29,8 @@ export type SenderKeyRecord = Uint8Array;
 const WHAT = 'SenderKeyRecord';
 
 export function serializeSenderKeyState(state: SenderKeyState): SenderKeyRecord {
-  return encodeVersioned(SenderKeyRecordMessageSchema, {
-    groupId: state.groupId,
-    distributionId: state.distributionId,
-    chains: state.chains.map((c) => ({
-      chainId: c.chainId,
-      iteration: c.iteration,
-      chainKey: c.chainKey,
-      signingPublicKey: c.signingPublicKey,
-      signingSecretKey: c.signingSecretKey,
-      skipped: [...c.skipped].map(([iteration, seed]) => ({ iteration, seed })),
-      createdAtMs: BigInt(c.createdAtMs),
-    })),
-  });
+  // SenderChain has exactly the record's chain fields (its skipped Map is in ascending order).
+  return encodeSenderKeyRecord(state, WIRE_VERSION);
 }
 
 const copy = (b: Uint8Array, length: number, field: string): Uint8Array =>

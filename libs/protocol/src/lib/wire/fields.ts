@@ -10,7 +10,8 @@ export type FlatField =
   | { readonly no: number; readonly bytes: Uint8Array }
   | { readonly no: number; readonly uint32: number };
 
-function varintLength(n: number): number {
+/** Bytes of `n` (a non-negative safe integer) as a minimal varint. */
+export function varintLength(n: number): number {
   let len = 1;
   while (n >= 0x80) {
     n = Math.floor(n / 128);
@@ -19,7 +20,8 @@ function varintLength(n: number): number {
   return len;
 }
 
-function writeVarint(out: Uint8Array, pos: number, n: number): number {
+/** Writes `n` (a non-negative safe integer) as a minimal varint at `pos`; returns the end. */
+export function writeVarint(out: Uint8Array, pos: number, n: number): number {
   while (n >= 0x80) {
     out[pos++] = (n & 0x7f) | 0x80;
     n = Math.floor(n / 128);
