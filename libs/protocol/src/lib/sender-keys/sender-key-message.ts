@@ -8,12 +8,8 @@
 import { concatBytes } from '../bytes';
 import { AEAD_TAG_BYTES, SIGNATURE_BYTES } from '../crypto/primitives';
 import { DecodeError } from '../errors';
-import { decodeBody, decodeVersioned, requireLength, WIRE_VERSION } from '../wire/codec';
-import { encodeFlat } from '../wire/fields';
-import {
-  SenderKeyMessageBodySchema,
-  SenderKeyMessageSchema,
-} from '../wire/generated/parley/wire/v1/wire_pb';
+import { MAX_WIRE_BYTES, requireLength, WIRE_VERSION } from '../wire/codec';
+import { decodeFlat, encodeFlat } from '../wire/fields';
 import {
   DISTRIBUTION_ID_BYTES,
   MAX_SENDER_KEY_ITERATION,
@@ -79,27 +75,43 @@ export function encodeSenderKeyMessage(bodyBytes: Uint8Array, signature: Uint8Ar
   );
 }
 
-/** Strict decode; throws DecodeError for anything but a well-formed canonical message. */
+const OUTER_KINDS = ['bytes', 'bytes'] as const; // SenderKeyMessage: body, signature
+const BODY_KINDS = ['bytes', 'uint32', 'uint32', 'bytes'] as const; // SenderKeyMessageBody
+
+/**
+ * Strict decode; throws DecodeError for anything but a well-formed canonical message.
+ * decodeFlat accepts exactly what protobuf-es plus the canonical re-encode check of
+ * wire/codec.ts accepted (fields.spec.ts), with the same size and version checks first.
+ */
 export function decodeSenderKeyMessage(bytes: Uint8Array): SenderKeyMessage {
-  const outer = decodeVersioned(SenderKeyMessageSchema, bytes, WHAT);
-  const signature = requireLength(outer.signature, SIGNATURE_BYTES, WHAT, 'signature');
-  const body = decodeBody(SenderKeyMessageBodySchema, outer.body, WHAT, MAX_BODY_BYTES);
-  if (body.iteration > MAX_SENDER_KEY_ITERATION)
-    throw new DecodeError('MALFORMED', WHAT, 'iteration');
-  if (body.ciphertext.length < AEAD_TAG_BYTES || body.ciphertext.length > MAX_CIPHERTEXT_BYTES) {
+  if (!(bytes instanceof Uint8Array)) throw new DecodeError('MALFORMED', WHAT, 'not bytes');
+  if (bytes.length === 0) throw new DecodeError('EMPTY', WHAT);
+  if (bytes.length > MAX_WIRE_BYTES)
+    throw new DecodeError('TOO_LARGE', WHAT, `${bytes.length} > ${MAX_WIRE_BYTES}`);
+  if (bytes[0] !== WIRE_VERSION)
+    throw new DecodeError('UNSUPPORTED_VERSION', WHAT, `version ${bytes[0]}`);
+  const [bodyBytes, outerSignature] = decodeFlat(bytes.subarray(1), OUTER_KINDS, WHAT) as [
+    Uint8Array,
+    Uint8Array,
+  ];
+  const signature = requireLength(outerSignature, SIGNATURE_BYTES, WHAT, 'signature');
+  if (bodyBytes.length > MAX_BODY_BYTES)
+    throw new DecodeError('TOO_LARGE', WHAT, `${bodyBytes.length} > ${MAX_BODY_BYTES}`);
+  const [distributionId, chainId, iteration, ciphertext] = decodeFlat(
+    bodyBytes,
+    BODY_KINDS,
+    WHAT,
+  ) as [Uint8Array, number, number, Uint8Array];
+  if (iteration > MAX_SENDER_KEY_ITERATION) throw new DecodeError('MALFORMED', WHAT, 'iteration');
+  if (ciphertext.length < AEAD_TAG_BYTES || ciphertext.length > MAX_CIPHERTEXT_BYTES) {
     throw new DecodeError('MALFORMED', WHAT, 'ciphertext length');
   }
   return {
-    distributionId: requireLength(
-      body.distributionId,
-      DISTRIBUTION_ID_BYTES,
-      WHAT,
-      'distribution id',
-    ),
-    chainId: body.chainId,
-    iteration: body.iteration,
-    ciphertext: body.ciphertext,
-    bodyBytes: outer.body,
+    distributionId: requireLength(distributionId, DISTRIBUTION_ID_BYTES, WHAT, 'distribution id'),
+    chainId,
+    iteration,
+    ciphertext,
+    bodyBytes,
     signature,
   };
 }
