@@ -21,7 +21,7 @@ import { sealWithSeed, openWithSeed } from './sender-message-key';
 import {
   decodeSenderKeyMessage,
   encodeSenderKeyMessage,
-  encodeSenderKeyMessageBody,
+  encodeSenderKeySignedBody,
   senderKeyAssociatedData,
   senderKeySignedBytes,
 } from './sender-key-message';
@@ -44,9 +44,9 @@ export function encryptSenderKeyMessage(own: SenderKeyState, plaintext: Uint8Arr
       iteration: step.iteration,
     };
     const ciphertext = sealWithSeed(step.seed, plaintext, senderKeyAssociatedData(header));
-    const body = encodeSenderKeyMessageBody(header, ciphertext);
-    const signature = ed25519Sign(signingSecretKey, senderKeySignedBytes(body));
-    return encodeSenderKeyMessage(body, signature);
+    const signed = encodeSenderKeySignedBody(header, ciphertext);
+    const signature = ed25519Sign(signingSecretKey, signed);
+    return encodeSenderKeyMessage(signed.subarray(1), signature);
   } finally {
     wipe(step.seed);
   }

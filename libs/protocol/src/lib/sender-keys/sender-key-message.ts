@@ -60,6 +60,25 @@ export function encodeSenderKeyMessageBody(
   ]);
 }
 
+/**
+ * version byte || SenderKeyMessageBody in one buffer: what the signature covers, with the
+ * body as its `subarray(1)` (saves the copy senderKeySignedBytes makes when sending).
+ */
+export function encodeSenderKeySignedBody(
+  header: SenderKeyMessageHeader,
+  ciphertext: Uint8Array,
+): Uint8Array {
+  return encodeFlat(
+    [
+      { no: 1, bytes: header.distributionId },
+      { no: 2, uint32: header.chainId },
+      { no: 3, uint32: header.iteration },
+      { no: 4, bytes: ciphertext },
+    ],
+    WIRE_VERSION,
+  );
+}
+
 /** What the signature key signs: version byte || body. */
 export function senderKeySignedBytes(bodyBytes: Uint8Array): Uint8Array {
   return concatBytes(VERSION_PREFIX, bodyBytes);

@@ -3,6 +3,11 @@ import fc from 'fast-check';
 import { toHex } from '../bytes';
 import { DecodeError } from '../errors';
 import { fuzzInput, withoutStackTraces } from '../../test/fuzz-inputs';
+import {
+  encodeSenderKeyMessageBody,
+  encodeSenderKeySignedBody,
+  senderKeySignedBytes,
+} from '../sender-keys/sender-key-message';
 import { decodeBody } from './codec';
 import type { FlatKind } from './fields';
 import { decodeFlat, encodeFlat } from './fields';
@@ -195,5 +200,26 @@ describe('decodeFlat', () => {
     refuse([0x10, 0xff, 0xff, 0xff, 0xff, 0x1f]); // 2^36 - 1: not a uint32
     refuse([0x0a, 0x05, 0x01]); // truncated
     refuse([0x12, 0x01, 0x01]); // uint32 field as bytes
+  });
+});
+
+describe('encodeSenderKeySignedBody', () => {
+  it('is the version byte followed by encodeSenderKeyMessageBody', () => {
+    fc.assert(
+      fc.property(
+        bytes,
+        uint32,
+        uint32,
+        bytes,
+        (distributionId, chainId, iteration, ciphertext) => {
+          const header = { distributionId, chainId, iteration };
+          const signed = encodeSenderKeySignedBody(header, ciphertext);
+          expect(toHex(signed)).toBe(
+            toHex(senderKeySignedBytes(encodeSenderKeyMessageBody(header, ciphertext))),
+          );
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });
