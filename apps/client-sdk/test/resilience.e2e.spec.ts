@@ -94,6 +94,21 @@ describe('a server that injects a member the signed chain does not name', () => 
       },
     );
 
+    // Bob and carol learn of the group from alice's encrypted invite; wait until both hold it,
+    // so what follows tests the chain check and not the invite's arrival.
+    for (const t of [bob, carol]) {
+      const deadline = Date.now() + 15_000;
+      while (
+        !(await t.client.group(group.groupId).then(
+          () => true,
+          () => false,
+        ))
+      ) {
+        if (Date.now() > deadline) throw new Error(`${t.client.userId} never got the invite`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+
     // What the server can make: alice's genuine signed change adding dave, with dave's
     // identity key swapped for mallory's (the server cannot sign as alice).
     const aliceIdentity = (await aliceStoreIdentity(alice))!;
