@@ -1,11 +1,13 @@
 /**
- * Faults: (a) message-delivery killed with SIGKILL while sends are in flight (some stored but
- * not yet answered); the senders retry with the same clientMessageId against a restarted
+ * Faults: (a) message-delivery killed with SIGKILL after sends committed but before it answered
+ * (made deterministic by freezing the process while its statement waits on a lock; plus a
+ * random kill under 32 concurrent senders); the senders retry with the same clientMessageId against a restarted
  * instance, and every mailbox holds each message exactly once; (b) a private nats-server
  * restarted on the same port mid-stream: the service reconnects and serves again, and every
  * send accepted before the restart is there.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Client } from 'pg';
 import type { DeviceAddress, RequestOf } from '@parley/contracts';
 import { Rpc } from '@parley/contracts';
 import type { NatsServer } from '@parley/testing';
@@ -47,11 +49,91 @@ describe('message-delivery killed between accepting and answering', () => {
   beforeAll(async () => {
     h = await startHarness('kill', {}, { delivery: false });
   });
-  afterAll(async () => {
+  // Each test ends with no instance left (a leftover would answer the next test's sends).
+  afterEach(async () => {
     proc?.child.kill('SIGKILL');
     await proc?.exited;
+    proc = undefined;
+  });
+  afterAll(async () => {
     await h.close();
   });
+
+  it('sends committed while the process was frozen, then killed, are answered as resends', async () => {
+    // Deterministic window: the test holds a lock the store statement needs, freezes the
+    // process (SIGSTOP) while its statement waits, releases the lock so PostgreSQL commits
+    // the statement on its own, then kills the frozen process: committed, never answered.
+    const sender = { userId: userId('frozen'), deviceId: 1 };
+    const dora = { userId: userId('dora'), deviceId: 1 };
+    await h.register(dora);
+    await start();
+    const sends = Array.from({ length: 5 }, (_, i) => sendTo(sender, [dora], `f-${i}`));
+    const locker = new Client({ connectionString: h.db.url });
+    await locker.connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE message_delivery.sends IN SHARE ROW EXCLUSIVE MODE');
+      const pending = sends.map((req) =>
+        h.call(D.sendPairwise, req, 10_000).then(
+          () => 'answered',
+          () => 'unanswered',
+        ),
+      );
+      // Until the service's INSERT waits on the lock.
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        const { rows } = await locker.query<{ n: string }>(
+          `SELECT count(*) AS n FROM pg_stat_activity
+           WHERE datname = current_database() AND wait_event_type = 'Lock'
+             AND pid <> pg_backend_pid()`,
+        );
+        if (Number(rows[0]!.n) > 0) break;
+        if (Date.now() > deadline) throw new Error('the store statement never waited');
+        await sleep(10);
+      }
+      proc!.child.kill('SIGSTOP');
+      await locker.query('COMMIT');
+      // PostgreSQL finishes and commits the waiting statement without the frozen client.
+      const until = Date.now() + 20_000;
+      let stored = 0;
+      while (Date.now() < until) {
+        const { rows } = await locker.query<{ n: string }>(
+          'SELECT count(*) AS n FROM message_delivery.sends WHERE sender_user_id = $1',
+          [sender.userId],
+        );
+        stored = Number(rows[0]!.n);
+        if (stored > 0) break;
+        await sleep(10);
+      }
+      expect(stored).toBeGreaterThan(0);
+      proc!.child.kill('SIGKILL');
+      await proc!.exited;
+      expect(await Promise.all(pending)).toEqual(sends.map(() => 'unanswered'));
+
+      const committed = new Map(
+        (
+          await locker.query<{ client_message_id: string; stored_at: Date }>(
+            'SELECT client_message_id, stored_at FROM message_delivery.sends WHERE sender_user_id = $1',
+            [sender.userId],
+          )
+        ).rows.map((r) => [r.client_message_id, r.stored_at.getTime()]),
+      );
+      await start();
+      for (const req of sends) {
+        const reply = await h.call(D.sendPairwise, req);
+        const before = committed.get(req.clientMessageId);
+        expect(reply.deduplicated).toBe(before !== undefined);
+        if (before !== undefined) expect(reply.storedAt).toBe(before);
+      }
+      expect(await mailboxCount(h.db.url, dora)).toBe(sends.length);
+      console.log(
+        `frozen+killed: ${committed.size} of ${sends.length} sends committed unanswered, ` +
+          'each answered deduplicated on retry',
+      );
+    } finally {
+      await locker.end();
+    }
+  }, 120_000);
 
   it('a retried send is stored exactly once after a kill -9', async () => {
     const sender = { userId: userId('sender'), deviceId: 1 };
