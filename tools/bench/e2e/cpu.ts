@@ -32,6 +32,17 @@ export function pidsByName(comm: string): number[] {
   return pids;
 }
 
+/** PostgreSQL backends serving `database` (their process title names it). */
+export function postgresBackendPids(database: string): number[] {
+  return pidsByName('postgres').filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(` ${database} `);
+    } catch {
+      return false;
+    }
+  });
+}
+
 /** Busy and total CPU seconds of the whole machine (all cores). */
 export function machineCpuSeconds(): { busy: number; total: number } {
   const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';

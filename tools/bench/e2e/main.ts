@@ -21,7 +21,7 @@ import { initProtocol } from '@parley/protocol';
 import type { NatsCeilings, PgCeilings } from './ceilings';
 import { measureNats, measurePostgres } from './ceilings';
 import type { CpuGroups } from './cpu';
-import { coresBetween, cpuSnapshot, pidsByName } from './cpu';
+import { coresBetween, cpuSnapshot, pidsByName, postgresBackendPids } from './cpu';
 import { BenchDevice } from './device';
 import type { BenchGroup } from './groups';
 import { createBenchGroup, sendPairwise, sendSenderKey } from './groups';
@@ -110,22 +110,8 @@ interface SweepStep {
   readonly firstError?: string;
 }
 
-/** PostgreSQL backends serving the bench's database (other databases' work is not ours). */
-let benchBackendPids: number[] = [];
-async function refreshBackendPids(databaseUrl: string): Promise<void> {
-  const c = new Client({ connectionString: databaseUrl });
-  await c.connect();
-  try {
-    const { rows } = await c.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
-    benchBackendPids = rows.map((r) => r.pid);
-  } finally {
-    await c.end();
-  }
-}
-
 async function runStep(ctx: Ctx, ratePerS: number, real: boolean): Promise<SweepStep> {
   const tag = newTag();
-  await refreshBackendPids(ctx.stack.databaseUrl);
   const before = cpuSnapshot(ctx.cpuGroups);
   const t0 = performance.now();
   const results: StepResult[] = await Promise.all(
@@ -243,7 +229,6 @@ async function offline(ctx: Ctx, figures: Figure[], offlineUsers: string[][]): P
   log(`offline: ${formatValue(OFFLINE_COUNT)} envelopes into ${targets.length} offline mailboxes, then drain`);
   const perProc = Math.ceil(OFFLINE_COUNT / ctx.procs.length);
   const tag = newTag();
-  await refreshBackendPids(ctx.stack.databaseUrl);
   const before = cpuSnapshot(ctx.cpuGroups);
   const t0 = performance.now();
   const stored = await Promise.all(
@@ -460,7 +445,8 @@ async function main(): Promise<void> {
       'prekey-directory': () => [stack.pids['prekey-directory']],
       'group-membership': () => [stack.pids['group-membership']],
       generator: () => [process.pid, ...procs.map((p) => p.pid)],
-      postgres: () => benchBackendPids,
+      // Backends of the bench's database only (a lower bound: one that exits mid-step drops out).
+      postgres: () => postgresBackendPids(new URL(stack.databaseUrl).pathname.slice(1)),
       'postgres-all': () => pidsByName('postgres'),
       'nats-server': () => pidsByName('nats-server'),
     };
