@@ -54,23 +54,37 @@ export function machineCpuSeconds(): { busy: number; total: number } {
 
 export type CpuGroups = Record<string, () => readonly number[]>;
 
-/** Snapshot of CPU seconds per named group of pids. */
-export function cpuSnapshot(groups: CpuGroups): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [name, pids] of Object.entries(groups)) {
-    out[name] = pids().reduce((sum, pid) => sum + (processCpuSeconds(pid) ?? 0), 0);
-  }
-  out['machine'] = machineCpuSeconds().busy;
-  return out;
+/** CPU seconds per pid of each named group, and of the whole machine. */
+export interface CpuSnapshot {
+  readonly groups: Record<string, Map<number, number>>;
+  readonly machine: number;
 }
 
-/** Cores used per group between two snapshots taken `seconds` apart. */
-export function coresBetween(
-  before: Record<string, number>,
-  after: Record<string, number>,
-  seconds: number,
-): Record<string, number> {
+export function cpuSnapshot(groups: CpuGroups): CpuSnapshot {
+  const out: Record<string, Map<number, number>> = {};
+  for (const [name, pids] of Object.entries(groups)) {
+    const m = new Map<number, number>();
+    for (const pid of pids()) {
+      const s = processCpuSeconds(pid);
+      if (s !== undefined) m.set(pid, s);
+    }
+    out[name] = m;
+  }
+  return { groups: out, machine: machineCpuSeconds().busy };
+}
+
+/**
+ * Cores used per group between two snapshots taken `seconds` apart. Per process: one seen
+ * only afterwards started in between (all its CPU counts); one that exited in between is
+ * lost (a lower bound: connection pools that reconnect do this to PostgreSQL backends).
+ */
+export function coresBetween(before: CpuSnapshot, after: CpuSnapshot, seconds: number): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(after)) out[k] = Math.max(0, (v - (before[k] ?? 0)) / seconds);
+  for (const [name, pids] of Object.entries(after.groups)) {
+    let used = 0;
+    for (const [pid, s] of pids) used += s - (before.groups[name]?.get(pid) ?? 0);
+    out[name] = Math.max(0, used / seconds);
+  }
+  out['machine'] = Math.max(0, (after.machine - before.machine) / seconds);
   return out;
 }

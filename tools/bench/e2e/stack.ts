@@ -6,7 +6,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -62,8 +62,7 @@ export interface RunningStack {
 }
 
 /** Bundles every service into a private folder (not dist/, which other work may be using). */
-async function buildServices(): Promise<Record<ServiceName, string>> {
-  const outRoot = mkdtempSync(path.join(os.tmpdir(), 'parley-bench-e2e-'));
+async function buildServices(outRoot: string): Promise<Record<ServiceName, string>> {
   const out: Partial<Record<ServiceName, string>> = {};
   for (const name of SERVICES) {
     out[name] = (await bundle(bundleTarget(name, REPO_ROOT), path.join(outRoot, name))).outfile;
@@ -115,7 +114,8 @@ async function stopChild(child: ChildProcess): Promise<void> {
 }
 
 export async function startStack(options: StackOptions = {}): Promise<RunningStack> {
-  const entries = options.built ? await buildServices() : undefined;
+  const bundleDir = options.built ? mkdtempSync(path.join(os.tmpdir(), 'parley-bench-e2e-')) : undefined;
+  const entries = bundleDir ? await buildServices(bundleDir) : undefined;
   const db: TestDatabase = await createTestDatabase({ label: 'bench_e2e' });
   const namespace = uniqueSubjectPrefix('bench-e2e');
   const natsUrl = testNatsUrl();
@@ -154,6 +154,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     if (gw) await stopChild(gw);
     await Promise.all([...children.entries()].filter(([n]) => n !== 'gateway').map(([, c]) => stopChild(c)));
     await db.drop().catch((e: unknown) => { console.error('[bench] dropping the database:', e); });
+    if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
   };
   const pids = {} as Record<ServiceName, number>;
   const launch = (name: ServiceName, generation: number) => {
