@@ -54,7 +54,8 @@ const { values: args } = parseArgs({
     'offline-count': { type: 'string' },
     'offline-devices': { type: 'string' },
     'real-pairs': { type: 'string' },
-    svg: { type: 'string', default: path.join(__dirname, 'results/latency.svg') },
+    /** Default: results/latency.svg (committed, full runs) or results/latency-quick.svg (ignored). */
+    svg: { type: 'string' },
   },
 });
 
@@ -399,8 +400,9 @@ function writeChart(steps: readonly SweepStep[]): void {
       threshold: { y: KNEE_P99_MS, label: 'knee: p99 100 ms' },
     },
   );
-  writeFileSync(args.svg, svg);
-  log(`latency chart: ${path.relative(REPO_ROOT, args.svg)}`);
+  const file = args.svg ?? path.join(__dirname, QUICK ? 'results/latency-quick.svg' : 'results/latency.svg');
+  writeFileSync(file, svg);
+  log(`latency chart: ${path.relative(REPO_ROOT, file)}`);
 }
 
 async function main(): Promise<void> {
