@@ -1,4 +1,4 @@
-/** With PARLEY_HTTP_PORT set the service also answers `GET /health` (hybrid app). */
+/** With PARLEY_HTTP_PORT set the service answers the kit's readiness probe `GET /health/ready`. */
 import type { Harness } from './helpers';
 import { startHarness } from './helpers';
 
@@ -15,15 +15,18 @@ describe('prekey directory HTTP health probe', () => {
   it('answers 200 while the database is up', async () => {
     const url = h.instances[0]!.httpUrl;
     expect(url).toBeDefined();
-    const res = await fetch(`${url!}/health`);
+    const res = await fetch(`${url!}/health/ready`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ status: 'ok' });
+    expect(await res.json()).toEqual({ status: 'ok', checks: { nats: 'ok', database: 'ok' } });
   });
 
   it('answers 503 once the database is gone', async () => {
     await h.db.drop();
-    const res = await fetch(`${h.instances[0]!.httpUrl!}/health`);
+    const res = await fetch(`${h.instances[0]!.httpUrl!}/health/ready`);
     expect(res.status).toBe(503);
-    expect(await res.json()).toMatchObject({ status: 'unavailable', dependency: 'database' });
+    expect(await res.json()).toMatchObject({
+      status: 'unavailable',
+      checks: { database: 'failed' },
+    });
   });
 });

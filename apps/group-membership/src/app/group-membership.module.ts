@@ -1,7 +1,6 @@
 /** The group-membership service: what `bootstrapService` mounts under the kit's root module. */
 import { Module } from '@nestjs/common';
 import { GroupsModule } from '../groups/groups.module';
-import { HealthModule } from '../health/health.module';
 
-@Module({ imports: [GroupsModule, HealthModule] })
+@Module({ imports: [GroupsModule] })
 export class GroupMembershipModule {}

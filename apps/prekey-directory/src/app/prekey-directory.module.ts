@@ -1,7 +1,6 @@
 /** The prekey-directory service: what `bootstrapService` mounts under the kit's root module. */
 import { Module } from '@nestjs/common';
-import { HealthModule } from '../health/health.module';
 import { PrekeysModule } from '../prekeys/prekeys.module';
 
-@Module({ imports: [PrekeysModule, HealthModule] })
+@Module({ imports: [PrekeysModule] })
 export class PrekeyDirectoryModule {}

@@ -1,8 +1,7 @@
 /** The push-notification service: what `bootstrapService` mounts under the kit's root module. */
 import { Module } from '@nestjs/common';
-import { HealthModule } from '../health/health.module';
 import { RegistrationsModule } from '../registrations/registrations.module';
 import { WakeUpsModule } from '../wakeups/wakeups.module';
 
-@Module({ imports: [RegistrationsModule, WakeUpsModule, HealthModule] })
+@Module({ imports: [RegistrationsModule, WakeUpsModule] })
 export class PushNotificationModule {}
