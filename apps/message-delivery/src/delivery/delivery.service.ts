@@ -11,10 +11,11 @@
  * - A send is stored whole or not at all, in ONE statement shared with concurrent sends
  *   (commit-batcher.ts); the reply goes out only after the commit. Acks are batched the same
  *   way.
- * - Idempotent on (sender device, clientMessageId): a resend is looked up BEFORE any check,
- *   stores nothing and repeats the original reply with `deduplicated: true` (even when the
- *   devices or the group changed since, or a mailbox filled up). A resend that differs in
- *   kind, group or envelope count is a CONFLICT (`client-message-id-reused`).
+ * - Idempotent on (sender device, clientMessageId): a resend stores nothing and repeats the
+ *   original reply with `deduplicated: true` (even when the devices or the group changed
+ *   since, or a mailbox filled up: a failed check or an unstored send looks the original up
+ *   before answering). A resend that differs in kind, group or envelope count is a CONFLICT
+ *   (`client-message-id-reused`).
  * - A send that would take any recipient's mailbox past DELIVERY_MAX_MAILBOX_ENTRIES is
  *   refused whole: CONFLICT `mailbox-full`. (The check and the insert are not serialized
  *   per mailbox, so concurrent sends may overshoot the limit by their own count.)
@@ -174,24 +175,25 @@ export class DeliveryService {
   }
 
   /**
-   * The stored original of a resend, or undefined after `checks` passed. Both run at once
-   * (one round trip less per send); a resend wins over whatever the checks say, so a retry
-   * gets its original reply even when devices or members changed since.
+   * The stored original of a resend, or undefined after `checks` passed. The original is
+   * looked up only when a check fails (a resend wins over whatever the checks say, so a retry
+   * gets its original reply even when devices or members changed since); a resend that passes
+   * them is caught by the store's ON CONFLICT and looked up there (see `store`). A lookup for
+   * every send cost a statement per send (measured, bench:e2e offline store).
    */
   private async resendOr(
     sender: DeviceAddress,
     clientMessageId: string,
     checks: () => Promise<void>,
   ): Promise<SendRecord | undefined> {
-    const checked = checks().then(
-      () => undefined,
-      (error: unknown) => ({ error }),
-    );
-    const original = await this.findSend(sender, clientMessageId);
-    const failed = await checked;
-    if (original) return original;
-    if (failed) throw failed.error;
-    return undefined;
+    try {
+      await checks();
+      return undefined;
+    } catch (error) {
+      const original = await this.findSend(sender, clientMessageId);
+      if (original) return original;
+      throw error;
+    }
   }
 
   /**
