@@ -1,14 +1,16 @@
-/** Message delivery's NATS request handlers: one per `Rpc.delivery` contract. */
-import { Controller, Inject, UseInterceptors } from '@nestjs/common';
+/**
+ * Message delivery's NATS request handlers: one per `Rpc.delivery` contract. RpcHandler maps
+ * an unreachable database to UNAVAILABLE itself, so no interceptor runs per request.
+ */
+import { Controller, Inject } from '@nestjs/common';
 import type { ReplyOf, RequestOf } from '@parley/contracts';
 import { Rpc } from '@parley/contracts';
-import { DatabaseErrorsInterceptor, RpcHandler, RpcPayload } from '@parley/server-kit';
+import { RpcHandler, RpcPayload } from '@parley/server-kit';
 import { DeliveryService } from './delivery.service';
 
 const C = Rpc.delivery;
 
 @Controller()
-@UseInterceptors(DatabaseErrorsInterceptor)
 export class DeliveryController {
   constructor(@Inject(DeliveryService) private readonly delivery: DeliveryService) {}
 
