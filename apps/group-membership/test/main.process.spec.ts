@@ -3,36 +3,20 @@
  * over NATS, closes gracefully on SIGTERM (exit 0), and refuses to start without its
  * database URL, naming the variable but never printing values.
  */
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { namespacedName, Rpc, STREAMS } from '@parley/contracts';
 import { createGroup, deterministicRandom, initProtocol } from '@parley/protocol';
 import { request } from '@parley/server-kit';
 import type { TestDatabase } from '@parley/testing';
-import { createTestDatabase, testNatsUrl, uniqueSubjectPrefix } from '@parley/testing';
+import {
+  createTestDatabase,
+  spawnServiceProcess,
+  testNatsUrl,
+  uniqueSubjectPrefix,
+} from '@parley/testing';
 import { connect } from 'nats';
 import { groupIdHex, makeDevice } from './helpers';
 
-const REPO = path.resolve(__dirname, '../../..');
-const TSX = path.join(REPO, 'node_modules/.bin/tsx');
-const ARGS = [
-  '--tsconfig',
-  'apps/group-membership/tsconfig.app.json',
-  'apps/group-membership/src/main.ts',
-];
-
-function run(env: Record<string, string>) {
-  const child = spawn(TSX, ARGS, { cwd: REPO, env: { PATH: process.env['PATH'] ?? '', ...env } });
-  let output = '';
-  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-  const exited = new Promise<number | null>((resolve) =>
-    child.on('exit', (code) => {
-      resolve(code);
-    }),
-  );
-  return { child, exited, output: () => output };
-}
+const run = (env: Record<string, string>) => spawnServiceProcess('group-membership', env);
 
 describe('group-membership process', () => {
   let db: TestDatabase;

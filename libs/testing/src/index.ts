@@ -1,8 +1,4 @@
-export {
-  createTestDatabase,
-  templateName,
-  withTestDatabase,
-} from './lib/test-database';
+export { createTestDatabase, templateName, withTestDatabase } from './lib/test-database';
 export type { CreateTestDatabaseOptions, TestDatabase } from './lib/test-database';
 export {
   findNatsServerBinary,
@@ -20,3 +16,5 @@ export {
   testNatsUrl,
   withDatabase,
 } from './lib/test-env';
+export { spawnServiceProcess } from './lib/service-process';
+export type { ServiceProcess } from './lib/service-process';

@@ -55,7 +55,10 @@ export class NatsServerStartError extends Error {
 export function findNatsServerBinary(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const candidates = [
     env['NATS_SERVER_BIN'],
-    ...(env['PATH'] ?? '').split(path.delimiter).filter(Boolean).map((d) => path.join(d, 'nats-server')),
+    ...(env['PATH'] ?? '')
+      .split(path.delimiter)
+      .filter(Boolean)
+      .map((d) => path.join(d, 'nats-server')),
     '/usr/sbin/nats-server',
     '/usr/local/bin/nats-server',
   ];
@@ -78,7 +81,9 @@ export function freePort(): Promise<number> {
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => { resolve(port); });
+      server.close(() => {
+        resolve(port);
+      });
     });
   });
 }
@@ -97,9 +102,12 @@ export async function waitForNats(
   for (;;) {
     const info = await readInfo(host, port).catch(() => undefined);
     if (info) return info;
-    if (!alive()) throw new NatsServerStartError(`nats-server on port ${port} exited while starting`);
+    if (!alive())
+      throw new NatsServerStartError(`nats-server on port ${port} exited while starting`);
     if (Date.now() >= deadline) {
-      throw new NatsServerStartError(`nats-server on ${host}:${port} did not answer within ${timeoutMs} ms`);
+      throw new NatsServerStartError(
+        `nats-server on ${host}:${port} did not answer within ${timeoutMs} ms`,
+      );
     }
     await sleep(25);
   }
@@ -114,14 +122,21 @@ function readInfo(host: string, port: number): Promise<Record<string, unknown>> 
       if (error) reject(error);
       else resolve(info ?? {});
     };
-    socket.setTimeout(1_000, () => { done(new Error('timeout')); });
-    socket.on('error', (e) => { done(e); });
+    socket.setTimeout(1_000, () => {
+      done(new Error('timeout'));
+    });
+    socket.on('error', (e) => {
+      done(e);
+    });
     socket.on('data', (chunk: Buffer) => {
       data += chunk.toString('utf8');
       const end = data.indexOf('\r\n');
       if (end < 0) return;
       const line = data.slice(0, end);
-      if (!line.startsWith('INFO ')) { done(new Error(`unexpected greeting: ${line.slice(0, 40)}`)); return; }
+      if (!line.startsWith('INFO ')) {
+        done(new Error(`unexpected greeting: ${line.slice(0, 40)}`));
+        return;
+      }
       try {
         done(undefined, JSON.parse(line.slice(5)) as Record<string, unknown>);
       } catch (e) {
@@ -134,7 +149,9 @@ function readInfo(host: string, port: number): Promise<Record<string, unknown>> 
 function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
   return new Promise((resolve) => {
-    const timer = setTimeout(() => { resolve(false); }, ms);
+    const timer = setTimeout(() => {
+      resolve(false);
+    }, ms);
     child.once('exit', () => {
       clearTimeout(timer);
       resolve(true);
@@ -145,7 +162,9 @@ function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
 export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServer> {
   const binary = options.binary ?? findNatsServerBinary();
   if (!binary) {
-    throw new NatsServerStartError('nats-server not found: install it (apt-get install nats-server) or set NATS_SERVER_BIN');
+    throw new NatsServerStartError(
+      'nats-server not found: install it (apt-get install nats-server) or set NATS_SERVER_BIN',
+    );
   }
   const jetstream = options.jetstream ?? true;
   const ownStore = options.storeDir === undefined;
@@ -160,7 +179,14 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   const isRunning = () => !!child && child.exitCode === null && child.signalCode === null;
 
   const launch = async () => {
-    const args = ['-a', '127.0.0.1', '-p', String(port), ...(jetstream ? ['-js', '-sd', storeDir] : []), ...(options.args ?? [])];
+    const args = [
+      '-a',
+      '127.0.0.1',
+      '-p',
+      String(port),
+      ...(jetstream ? ['-js', '-sd', storeDir] : []),
+      ...(options.args ?? []),
+    ];
     stderr = '';
     const proc = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     child = proc;
@@ -187,7 +213,8 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     for (let attempt = 1; ; attempt++) {
       port = await freePort();
       try {
-        await launch(); return;
+        await launch();
+        return;
       } catch (error) {
         if (attempt >= PORT_ATTEMPTS) throw error;
       }

@@ -52,11 +52,16 @@ describe('createTestDatabase', () => {
 
   it('keeps databases apart and makes them quickly, many at once', async () => {
     const started = performance.now();
-    const dbs = await Promise.all(Array.from({ length: 6 }, () => createTestDatabase({ label: 'many' })));
+    const dbs = await Promise.all(
+      Array.from({ length: 6 }, () => createTestDatabase({ label: 'many' })),
+    );
     const elapsed = performance.now() - started;
     try {
       expect(new Set(dbs.map((d) => d.name)).size).toBe(6);
-      await query(dbs[0]!.url, "INSERT INTO prekey_directory.accounts (user_id) VALUES ('only-here')");
+      await query(
+        dbs[0]!.url,
+        "INSERT INTO prekey_directory.accounts (user_id) VALUES ('only-here')",
+      );
       expect(await query(dbs[1]!.url, 'SELECT * FROM prekey_directory.accounts')).toEqual([]);
       expect(await query(dbs[0]!.url, 'SELECT user_id FROM prekey_directory.accounts')).toEqual([
         { user_id: 'only-here' },
@@ -82,6 +87,8 @@ describe('createTestDatabase', () => {
       },
       { migrated: false },
     );
-    expect(await query(ADMIN_URL, `SELECT 1 FROM pg_database WHERE datname = '${name}'`)).toEqual([]);
+    expect(await query(ADMIN_URL, `SELECT 1 FROM pg_database WHERE datname = '${name}'`)).toEqual(
+      [],
+    );
   });
 });

@@ -53,7 +53,8 @@ async function withAdmin<T>(serverUrl: string, fn: (client: Client) => Promise<T
 export function templateName(prismaDir: string = resolvePrismaDir()): string {
   const hash = createHash('sha256').update(TEMPLATE_FORMAT);
   for (const service of SERVICE_NAMES) {
-    for (const m of readMigrations(prismaDir, service)) hash.update(`${service}/${m.name}/${m.checksum}\n`);
+    for (const m of readMigrations(prismaDir, service))
+      hash.update(`${service}/${m.name}/${m.checksum}\n`);
   }
   return `${TEMPLATE_PREFIX}${hash.digest('hex').slice(0, 16)}`;
 }
@@ -68,7 +69,10 @@ async function ensureTemplate(serverUrl: string, prismaDir: string): Promise<str
   const template = templateName(prismaDir);
   return withAdmin(serverUrl, async (admin) => {
     if (await databaseExists(admin, template)) return template;
-    const lockKey = createHash('sha256').update('parley:testing:template').digest().readBigInt64BE(0);
+    const lockKey = createHash('sha256')
+      .update('parley:testing:template')
+      .digest()
+      .readBigInt64BE(0);
     await admin.query('SELECT pg_advisory_lock($1::bigint)', [lockKey.toString()]);
     try {
       if (await databaseExists(admin, template)) return template;
@@ -78,7 +82,9 @@ async function ensureTemplate(serverUrl: string, prismaDir: string): Promise<str
       await migrate({ connectionString: withDatabase(serverUrl, building), prismaDir });
       // Renamed only once complete: a template under its final name is always whole.
       await admin.query(`ALTER DATABASE ${quote(building)} RENAME TO ${quote(template)}`);
-      await admin.query(`ALTER DATABASE ${quote(template)} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false`);
+      await admin.query(
+        `ALTER DATABASE ${quote(template)} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false`,
+      );
       await dropStaleTemplates(admin, template);
       return template;
     } finally {
@@ -103,12 +109,19 @@ async function dropStaleTemplates(admin: Client, current: string) {
   }
 }
 
-export async function createTestDatabase(options: CreateTestDatabaseOptions = {}): Promise<TestDatabase> {
+export async function createTestDatabase(
+  options: CreateTestDatabaseOptions = {},
+): Promise<TestDatabase> {
   const serverUrl = options.serverUrl ?? testDatabaseUrl();
-  const label = (options.label ?? 'db').replace(/[^a-z0-9_]/gi, '_').slice(0, 20).toLowerCase();
+  const label = (options.label ?? 'db')
+    .replace(/[^a-z0-9_]/gi, '_')
+    .slice(0, 20)
+    .toLowerCase();
   const name = `${TEST_PREFIX}${label}_${randomBytes(5).toString('hex')}`;
   const template =
-    options.migrated === false ? undefined : await ensureTemplate(serverUrl, options.prismaDir ?? resolvePrismaDir());
+    options.migrated === false
+      ? undefined
+      : await ensureTemplate(serverUrl, options.prismaDir ?? resolvePrismaDir());
   await withAdmin(serverUrl, async (admin) => {
     const create = `CREATE DATABASE ${quote(name)}${template ? ` TEMPLATE ${quote(template)}` : ''}`;
     for (let attempt = 1; ; attempt++) {
@@ -126,9 +139,9 @@ export async function createTestDatabase(options: CreateTestDatabaseOptions = {}
     name,
     url: withDatabase(serverUrl, name),
     drop: () =>
-      withAdmin(serverUrl, (admin) => admin.query(`DROP DATABASE IF EXISTS ${quote(name)} WITH (FORCE)`)).then(
-        () => undefined,
-      ),
+      withAdmin(serverUrl, (admin) =>
+        admin.query(`DROP DATABASE IF EXISTS ${quote(name)} WITH (FORCE)`),
+      ).then(() => undefined),
   };
 }
 
