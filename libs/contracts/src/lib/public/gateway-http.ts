@@ -11,13 +11,11 @@ import {
   MAX_DEVICES_PER_USER,
   MAX_ENVELOPES_PER_SEND,
   MAX_MAILBOX_PAGE,
-  MAX_SEND_CONTENT_TOTAL_BYTES,
 } from '../limits';
 import {
   ClientMessageIdSchema,
   DeviceAddressSchema,
   DeviceIdSchema,
-  GroupIdSchema,
   MessageIdSchema,
   TimestampMsSchema,
   UserIdSchema,
@@ -26,8 +24,10 @@ import { IdentityKeySchema } from '../primitives/keys';
 import {
   AckReplySchema,
   AckRequestSchema,
+  checkEnvelopeSet,
   EnvelopeSchema,
   FetchMailboxReplySchema,
+  GroupRefSchema,
   SendGroupRequestSchema,
   SendReplySchema,
 } from '../services/delivery.contract';
@@ -36,7 +36,6 @@ import {
   ChangeMembersRequestSchema,
   CreateGroupReplySchema,
   CreateGroupRequestSchema,
-  EpochSchema,
   GetChainReplySchema,
   ListMembersReplySchema,
 } from '../services/groups.contract';
@@ -65,11 +64,6 @@ export const UserDevicesReplySchema = z.object({
 
 // ---- POST /v1/messages
 
-/** A pairwise send that is a group message names the group and the epoch it was built for. */
-export const GroupRefSchema = z.object({ groupId: GroupIdSchema, epoch: EpochSchema });
-
-const addressKey = (a: { userId: string; deviceId: number }) => `${a.userId}/${a.deviceId}`;
-
 export const SendMessageBodySchema = z
   .object({
     clientMessageId: ClientMessageIdSchema,
@@ -77,27 +71,7 @@ export const SendMessageBodySchema = z
     group: GroupRefSchema.optional(),
   })
   .superRefine((body, ctx) => {
-    const seen = new Set<string>();
-    let total = 0;
-    body.envelopes.forEach((e, i) => {
-      const key = addressKey(e.recipient);
-      if (seen.has(key)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['envelopes', i, 'recipient'],
-          message: 'duplicate recipient device',
-        });
-      }
-      seen.add(key);
-      total += e.content.length;
-    });
-    if (total > MAX_SEND_CONTENT_TOTAL_BYTES) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['envelopes'],
-        message: `envelopes total more than ${MAX_SEND_CONTENT_TOTAL_BYTES} bytes`,
-      });
-    }
+    checkEnvelopeSet(body.envelopes, ctx);
   });
 /** Reply of both sends: `{clientMessageId, storedAt, recipients, deduplicated}`. */
 export const SendMessageReplySchema = SendReplySchema;

@@ -42,6 +42,50 @@ export const EnvelopeSchema = z.object({
 
 const addressKey = (a: { userId: string; deviceId: number }) => `${a.userId}/${a.deviceId}`;
 
+/** A pairwise send that is a group message names the group and the epoch it was built for. */
+export const GroupRefSchema = z.object({ groupId: GroupIdSchema, epoch: EpochSchema });
+
+/**
+ * The rules of one send's envelope set, shared by the service contract and the gateway's
+ * public body: one envelope per recipient device, none to the sending device (when known),
+ * and at most MAX_SEND_CONTENT_TOTAL_BYTES of content in all.
+ */
+export function checkEnvelopeSet(
+  envelopes: readonly z.output<typeof EnvelopeSchema>[],
+  ctx: z.RefinementCtx,
+  sender?: { userId: string; deviceId: number },
+): void {
+  const seen = new Set<string>();
+  const senderKey = sender === undefined ? undefined : addressKey(sender);
+  let total = 0;
+  envelopes.forEach((e, i) => {
+    const key = addressKey(e.recipient);
+    if (seen.has(key)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['envelopes', i, 'recipient'],
+        message: 'duplicate recipient device',
+      });
+    }
+    if (key === senderKey) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['envelopes', i, 'recipient'],
+        message: 'envelope to the sending device',
+      });
+    }
+    seen.add(key);
+    total += e.content.length;
+  });
+  if (total > MAX_SEND_CONTENT_TOTAL_BYTES) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['envelopes'],
+      message: `envelopes total more than ${MAX_SEND_CONTENT_TOTAL_BYTES} bytes`,
+    });
+  }
+}
+
 export const SendPairwiseRequestSchema = z
   .object({
     sender: DeviceAddressSchema,
@@ -51,37 +95,10 @@ export const SendPairwiseRequestSchema = z
      * A pairwise-encrypted group message: the sender must be a member, `epoch` the group's
      * current one, and the envelopes must cover every device of every member but the sender's.
      */
-    group: z.object({ groupId: GroupIdSchema, epoch: EpochSchema }).optional(),
+    group: GroupRefSchema.optional(),
   })
   .superRefine((req, ctx) => {
-    const seen = new Set<string>();
-    let total = 0;
-    req.envelopes.forEach((e, i) => {
-      const key = addressKey(e.recipient);
-      if (seen.has(key)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['envelopes', i, 'recipient'],
-          message: 'duplicate recipient device',
-        });
-      }
-      if (key === addressKey(req.sender)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['envelopes', i, 'recipient'],
-          message: 'envelope to the sending device',
-        });
-      }
-      seen.add(key);
-      total += e.content.length;
-    });
-    if (total > MAX_SEND_CONTENT_TOTAL_BYTES) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['envelopes'],
-        message: `envelopes total more than ${MAX_SEND_CONTENT_TOTAL_BYTES} bytes`,
-      });
-    }
+    checkEnvelopeSet(req.envelopes, ctx, req.sender);
   });
 
 export const SendReplySchema = z.object({
