@@ -2,7 +2,6 @@
  * A simulated device: real protocol keys, registered (and able to log in) through the
  * gateway's public HTTP API, as in tools/bench/prekeys and the gateway's test devices.
  */
-import { createPrivateKey, sign } from 'node:crypto';
 import { bytesToBase64, loginMessage, registrationMessage } from '@parley/contracts';
 import type { IdentityKeyPair, OneTimePreKeyPair, SignedPreKeyPair } from '@parley/protocol';
 import {
@@ -11,19 +10,13 @@ import {
   generateSignedPreKey,
   publicSignedPreKey,
   secureRandom,
+  signDeviceAuthMessage,
 } from '@parley/protocol';
 import type { JsonClient } from './http-client';
 
-const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
-
-/** Node's Ed25519 over the libsodium-made identity key (fast, and the gateway checks it). */
+/** The identity key's signature over a gateway login or registration message, in base64. */
 function ed25519Sign(identity: IdentityKeyPair, message: Uint8Array): string {
-  const key = createPrivateKey({
-    key: Buffer.concat([PKCS8_ED25519_PREFIX, identity.secretKey.subarray(0, 32)]),
-    format: 'der',
-    type: 'pkcs8',
-  });
-  return bytesToBase64(new Uint8Array(sign(null, message, key)));
+  return bytesToBase64(signDeviceAuthMessage(identity, message));
 }
 
 export interface DeviceAddress {
@@ -45,7 +38,8 @@ export class BenchDevice implements DeviceAddress {
   ) {
     this.identity = generateIdentityKeyPair(secureRandom);
     this.signedPreKey = generateSignedPreKey(this.identity, 1, secureRandom, Date.now());
-    this.oneTimePreKeys = oneTimePreKeys > 0 ? generateOneTimePreKeys(1, oneTimePreKeys, secureRandom) : [];
+    this.oneTimePreKeys =
+      oneTimePreKeys > 0 ? generateOneTimePreKeys(1, oneTimePreKeys, secureRandom) : [];
   }
 
   get address(): DeviceAddress {
@@ -86,7 +80,9 @@ export class BenchDevice implements DeviceAddress {
         signature: bytesToBase64(spk.signature),
       },
       ...(otpks.length
-        ? { oneTimePreKeys: otpks.map((k) => ({ id: k.id, publicKey: bytesToBase64(k.publicKey) })) }
+        ? {
+            oneTimePreKeys: otpks.map((k) => ({ id: k.id, publicKey: bytesToBase64(k.publicKey) })),
+          }
         : {}),
       nonce,
       signature,

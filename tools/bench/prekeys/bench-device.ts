@@ -1,5 +1,4 @@
 /** A benchmark device: real protocol keys, registered and logged in through the gateway's HTTP API. */
-import { createPrivateKey, sign } from 'node:crypto';
 import { bytesToBase64 } from '@parley/contracts';
 import type { IdentityKeyPair } from '@parley/protocol';
 import {
@@ -8,18 +7,13 @@ import {
   generateSignedPreKey,
   publicSignedPreKey,
   secureRandom,
+  signDeviceAuthMessage,
 } from '@parley/protocol';
 import { registrationMessage } from '@parley/contracts';
 
-const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
-
+/** The identity key's signature over a gateway login or registration message, in base64. */
 function ed25519Sign(identity: IdentityKeyPair, message: Uint8Array): string {
-  const key = createPrivateKey({
-    key: Buffer.concat([PKCS8_ED25519_PREFIX, identity.secretKey.subarray(0, 32)]),
-    format: 'der',
-    type: 'pkcs8',
-  });
-  return bytesToBase64(new Uint8Array(sign(null, message, key)));
+  return bytesToBase64(signDeviceAuthMessage(identity, message));
 }
 
 async function post(base: string, path: string, body: unknown, token?: string): Promise<unknown> {
