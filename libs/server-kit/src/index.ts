@@ -29,10 +29,7 @@ export { ZodValidationPipe } from './lib/rpc/zod-validation.pipe';
 export { ParleyRpcExceptionFilter } from './lib/rpc/rpc-exception.filter';
 export { toParleyError } from './lib/rpc/to-parley-error';
 export { serveRpc } from './lib/rpc/serve-rpc';
-export {
-  DatabaseErrorsInterceptor,
-  isDatabaseUnreachable,
-} from './lib/rpc/database-errors.interceptor';
+export { isDatabaseUnreachable } from './lib/rpc/database-errors';
 export type { ServeRpcOptions } from './lib/rpc/serve-rpc';
 
 export { ensureStream, publishEvent, consumeEvents } from './lib/jetstream/jetstream-events';

@@ -1,14 +1,13 @@
 /** The directory's NATS request handlers: one per `Rpc.prekeys` contract. */
-import { Controller, Inject, UseInterceptors } from '@nestjs/common';
+import { Controller, Inject } from '@nestjs/common';
 import type { ReplyOf, RequestOf } from '@parley/contracts';
 import { Rpc } from '@parley/contracts';
-import { DatabaseErrorsInterceptor, RpcHandler, RpcPayload } from '@parley/server-kit';
+import { RpcHandler, RpcPayload } from '@parley/server-kit';
 import { PrekeysService } from './prekeys.service';
 
 const C = Rpc.prekeys;
 
 @Controller()
-@UseInterceptors(DatabaseErrorsInterceptor)
 export class PrekeysController {
   constructor(@Inject(PrekeysService) private readonly prekeys: PrekeysService) {}
 

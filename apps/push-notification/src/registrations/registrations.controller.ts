@@ -1,15 +1,14 @@
 /** The push registrations' NATS request handlers: one per `Rpc.push` contract. */
-import { Controller, Inject, UseInterceptors } from '@nestjs/common';
+import { Controller, Inject } from '@nestjs/common';
 import type { ReplyOf, RequestOf } from '@parley/contracts';
 import { ConflictError, Rpc, ValidationFailedError } from '@parley/contracts';
-import { DatabaseErrorsInterceptor, RpcHandler, RpcPayload } from '@parley/server-kit';
+import { RpcHandler, RpcPayload } from '@parley/server-kit';
 import { PushProviders } from '../providers/push-providers';
 import { RegistrationsRepository } from './registrations.repository';
 
 const C = Rpc.push;
 
 @Controller()
-@UseInterceptors(DatabaseErrorsInterceptor)
 export class RegistrationsController {
   constructor(
     @Inject(RegistrationsRepository) private readonly registrations: RegistrationsRepository,

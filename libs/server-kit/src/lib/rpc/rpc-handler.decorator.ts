@@ -6,8 +6,8 @@
  *
  * RpcHandler subscribes to the contract's subject and encodes the returned value with the
  * reply schema (Uint8Array -> base64); a reply that breaks the contract is our bug, so it
- * becomes INTERNAL. A database that cannot be reached becomes UNAVAILABLE (as
- * DatabaseErrorsInterceptor does). RpcPayload decodes and validates the request.
+ * becomes INTERNAL. A database that cannot be reached becomes UNAVAILABLE
+ * (isDatabaseUnreachable). RpcPayload decodes and validates the request.
  *
  * Both are done by wrapping the method, not by a Nest interceptor: each interceptor costs an
  * rxjs pipeline and an AsyncResource.bind per request (with no interceptor at all Nest calls
@@ -18,7 +18,7 @@ import { MessagePattern, Payload } from '@nestjs/microservices';
 import type { RpcContract } from '@parley/contracts';
 import { InternalError, UnavailableError } from '@parley/contracts';
 import { z } from 'zod';
-import { isDatabaseUnreachable } from './database-errors.interceptor';
+import { isDatabaseUnreachable } from './database-errors';
 import { ZodValidationPipe } from './zod-validation.pipe';
 
 /** The reply as it goes on the wire, or INTERNAL when it breaks the contract. */

@@ -1,4 +1,4 @@
-import { isDatabaseUnreachable } from './database-errors.interceptor';
+import { isDatabaseUnreachable } from './database-errors';
 
 describe('isDatabaseUnreachable', () => {
   it('recognises Prisma connection codes and driver adapter kinds', () => {

@@ -1,13 +1,9 @@
 /**
  * A database that cannot be reached (down, restarting, pool exhausted) is a transient
- * condition for the caller: UNAVAILABLE (`dependency`), retry later, instead of INTERNAL.
- * Anything else from the database stays INTERNAL (a bug), logged by the kit's filter.
+ * condition for the caller: RpcHandler turns it into UNAVAILABLE (`dependency`), retry
+ * later, instead of INTERNAL. Anything else from the database stays INTERNAL (a bug),
+ * logged by the kit's filter.
  */
-import type { CallHandler, ExecutionContext, NestInterceptor } from '@nestjs/common';
-import { Injectable } from '@nestjs/common';
-import { UnavailableError } from '@parley/contracts';
-import type { Observable } from 'rxjs';
-import { catchError, throwError } from 'rxjs';
 
 /** Prisma's codes for "could not reach / keep a connection / get one in time". */
 const UNREACHABLE_CODES = new Set([
@@ -41,21 +37,4 @@ export function isDatabaseUnreachable(error: unknown): boolean {
   if (typeof code === 'string' && UNREACHABLE_CODES.has(code)) return true;
   const kind = meta?.driverAdapterError?.cause?.kind;
   return typeof kind === 'string' && UNREACHABLE_KINDS.has(kind);
-}
-
-@Injectable()
-export class DatabaseErrorsInterceptor implements NestInterceptor {
-  intercept(_context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    return next
-      .handle()
-      .pipe(
-        catchError((error: unknown) =>
-          throwError(() =>
-            isDatabaseUnreachable(error)
-              ? new UnavailableError('dependency', 'database unavailable')
-              : error,
-          ),
-        ),
-      );
-  }
 }
