@@ -143,6 +143,29 @@ describe('live WebSocket', () => {
     await w.closed;
   });
 
+  it('answers a send frame with UNAVAILABLE (and its id) when message-delivery is not running', async () => {
+    const dev = new TestDevice(newUser(), 1);
+    await dev.register(stack.url);
+    const ws = new WebSocket(wsUrl(`?token=${dev.token!}`));
+    const w = watch(ws);
+    await w.next('ready');
+    const envelope = {
+      recipient: { userId: 'bob', deviceId: 1 },
+      type: 'message',
+      content: 'AAAA',
+    };
+    ws.send(
+      JSON.stringify({ type: 'send', id: 'u1', clientMessageId: 'c1', envelopes: [envelope] }),
+    );
+    expect(await w.next('error')).toMatchObject({
+      code: 'UNAVAILABLE',
+      id: 'u1',
+      details: { reason: 'no-responders' },
+    });
+    ws.close();
+    await w.closed;
+  });
+
   it('accepts the token as the first frame', async () => {
     const dev = new TestDevice(newUser(), 1);
     await dev.register(stack.url);

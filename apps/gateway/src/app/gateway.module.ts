@@ -18,6 +18,7 @@ import { HttpExceptionFilter } from './http/http-exception.filter';
 import { ConnectionRegistry } from './live/connection.registry';
 import { LiveDeliveryRouter } from './live/live-delivery.router';
 import { LiveEventsRelay } from './live/live-events.relay';
+import { LiveSends } from './live/live-sends';
 import { LiveSocketServer } from './live/live-socket.server';
 import { MailboxController } from './messages/mailbox.controller';
 import { MessagesController } from './messages/messages.controller';
@@ -51,6 +52,7 @@ import { DeviceThrottlerGuard } from './rate-limit/device-throttler.guard';
     ConnectionRegistry,
     LiveDeliveryRouter,
     LiveEventsRelay,
+    LiveSends,
     LiveSocketServer,
     // Order matters: authentication first, so the limiter counts per device.
     { provide: APP_GUARD, useClass: DeviceAuthGuard },

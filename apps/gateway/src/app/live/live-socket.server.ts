@@ -4,7 +4,11 @@
  * browsers, which cannot set headers) or as the first frame `{type:"auth",token}`. Once
  * authenticated it is in the ConnectionRegistry, its presence is published and live
  * deliveries for it arrive (LiveDeliveryRouter); it answers pings and acks (`ack` frames
- * remove messages from its own mailbox, answered with `acked`).
+ * remove messages from its own mailbox, answered with `acked`) and sends messages (`send`,
+ * `send-group`: LiveSends, answered with `sent`).
+ *
+ * Frames are at most MAX_FRAME_BYTES, except a send once authenticated, which may be as large
+ * as a send's HTTP body (GATEWAY_MESSAGE_BODY_LIMIT_BYTES); larger frames close the socket.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -12,7 +16,13 @@ import type { OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { Inject, Injectable } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { DeviceAddress } from '@parley/contracts';
-import { Events, isParleyError, Rpc } from '@parley/contracts';
+import {
+  Events,
+  PayloadTooLargeError,
+  Rpc,
+  SEND_FRAME_TYPES,
+  validationErrorFromZod,
+} from '@parley/contracts';
 import { EventBus, PARLEY_CONFIG, PARLEY_LOGGER, RpcClient } from '@parley/server-kit';
 import type { Server as HttpServer } from 'node:http';
 import type { Logger } from 'pino';
@@ -23,21 +33,27 @@ import { bearerToken } from '../auth/device-auth.guard';
 import { TokenStore } from '../auth/token.store';
 import { ConnectionRegistry } from './connection.registry';
 import { FrameBudget } from './frame-budget';
+import { errorFrame, readFrameId } from './frame-errors';
 import { LiveDeliveryRouter } from './live-delivery.router';
 import type { ClientFrame, ServerFrame } from './live-frames';
 import {
   CLOSE_GOING_AWAY,
   CLOSE_POLICY,
+  CLOSE_TOO_BIG,
   CLOSE_UNAUTHENTICATED,
   ClientFrameSchema,
 } from './live-frames';
+import { LiveSends } from './live-sends';
 
 export const LIVE_PATH = '/v1/ws';
-const MAX_FRAME_BYTES = 64 * 1024;
+/** Every frame but an authenticated socket's sends (the auth frame included). */
+export const MAX_FRAME_BYTES = 64 * 1024;
+/** Room for a send frame's `type`, `id` and `groupId` beyond the HTTP send body limit. */
+const SEND_FRAME_OVERHEAD_BYTES = 1024;
 
 @Injectable()
 export class LiveSocketServer implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+  private readonly wss: WebSocketServer;
   private httpServer: HttpServer | undefined;
   private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     void this.upgrade(req, socket, head);
@@ -50,9 +66,18 @@ export class LiveSocketServer implements OnApplicationBootstrap, OnModuleDestroy
     @Inject(EventBus) private readonly events: EventBus,
     @Inject(LiveDeliveryRouter) private readonly router: LiveDeliveryRouter,
     @Inject(RpcClient) private readonly rpc: RpcClient,
+    @Inject(LiveSends) private readonly sends: LiveSends,
     @Inject(PARLEY_CONFIG) private readonly config: GatewayConfig,
     @Inject(PARLEY_LOGGER) private readonly logger: Logger,
-  ) {}
+  ) {
+    // ws refuses (closes with 1009) anything over maxPayload before it is buffered whole;
+    // the smaller limit of the other frames is checked per frame below.
+    const maxPayload = Math.max(
+      MAX_FRAME_BYTES,
+      config.GATEWAY_MESSAGE_BODY_LIMIT_BYTES + SEND_FRAME_OVERHEAD_BYTES,
+    );
+    this.wss = new WebSocketServer({ noServer: true, maxPayload });
+  }
 
   onApplicationBootstrap(): void {
     // A hybrid app runs the hook for its HTTP side and again for its NATS side.
@@ -107,12 +132,18 @@ export class LiveSocketServer implements OnApplicationBootstrap, OnModuleDestroy
     });
     ws.once('message', (data: RawData, isBinary: boolean) => {
       clearTimeout(timer);
-      void this.authFromFrame(ws, data, isBinary);
+      const bytes = frameBytes(data);
+      if (bytes.length > MAX_FRAME_BYTES) {
+        ws.close(CLOSE_TOO_BIG, 'frame too large');
+        return;
+      }
+      void this.authFromFrame(ws, isBinary ? undefined : parseJson(bytes));
     });
   }
 
-  private async authFromFrame(ws: WebSocket, data: RawData, isBinary: boolean): Promise<void> {
-    const frame = isBinary ? undefined : parseFrame(data);
+  private async authFromFrame(ws: WebSocket, json: unknown): Promise<void> {
+    const parsed = ClientFrameSchema.safeParse(json);
+    const frame = parsed.success ? parsed.data : undefined;
     if (frame?.type !== 'auth') {
       send(ws, { type: 'error', code: 'UNAUTHENTICATED', message: 'first frame must be auth' });
       ws.close(CLOSE_UNAUTHENTICATED, 'unauthenticated');
@@ -142,15 +173,7 @@ export class LiveSocketServer implements OnApplicationBootstrap, OnModuleDestroy
         send(ws, { type: 'error', code: 'RATE_LIMITED', message: 'too many frames' });
         return;
       }
-      const frame = isBinary ? undefined : parseFrame(data);
-      if (!frame) {
-        send(ws, { type: 'error', code: 'VALIDATION_FAILED', message: 'unreadable frame' });
-        return;
-      }
-      if (frame.type === 'ping')
-        send(ws, frame.id === undefined ? { type: 'pong' } : { type: 'pong', id: frame.id });
-      else if (frame.type === 'ack') void this.ack(ws, device, frame);
-      else send(ws, { type: 'error', code: 'VALIDATION_FAILED', message: 'already authenticated' });
+      this.onFrame(ws, device, data, isBinary);
     });
     ws.on('close', () => {
       // Only the device's current socket ends its live subscription (a replaced one does not).
@@ -163,6 +186,37 @@ export class LiveSocketServer implements OnApplicationBootstrap, OnModuleDestroy
       ws.close(CLOSE_POLICY);
     });
     send(ws, { type: 'ready', userId: device.userId, deviceId: device.deviceId });
+  }
+
+  private onFrame(ws: WebSocket, device: DeviceAddress, data: RawData, isBinary: boolean): void {
+    const bytes = frameBytes(data);
+    const json = isBinary ? undefined : parseJson(bytes);
+    if (typeof json !== 'object' || json === null) {
+      send(ws, { type: 'error', code: 'VALIDATION_FAILED', message: 'unreadable frame' });
+      return;
+    }
+    const raw = json as Record<string, unknown>;
+    if (typeof raw['type'] === 'string' && SEND_FRAME_TYPES.has(raw['type'])) {
+      void this.sends.reply(device, raw).then((reply) => {
+        send(ws, reply);
+      });
+      return;
+    }
+    const id = readFrameId(raw);
+    if (bytes.length > MAX_FRAME_BYTES) {
+      send(ws, errorFrame(new PayloadTooLargeError(MAX_FRAME_BYTES), id, 'frame too large'));
+      return;
+    }
+    const parsed = ClientFrameSchema.safeParse(raw);
+    if (!parsed.success) {
+      send(ws, errorFrame(validationErrorFromZod(parsed.error, 'frame'), id, 'invalid frame'));
+      return;
+    }
+    const frame = parsed.data;
+    if (frame.type === 'ping')
+      send(ws, frame.id === undefined ? { type: 'pong' } : { type: 'pong', id: frame.id });
+    else if (frame.type === 'ack') void this.ack(ws, device, frame);
+    else send(ws, { type: 'error', code: 'VALIDATION_FAILED', message: 'already authenticated' });
   }
 
   /** An ack frame: the messages leave the device's own mailbox. */
@@ -179,9 +233,7 @@ export class LiveSocketServer implements OnApplicationBootstrap, OnModuleDestroy
       });
       send(ws, { type: 'acked', ...id, deleted });
     } catch (error) {
-      const code = isParleyError(error) ? error.code : 'INTERNAL';
-      const message = isParleyError(error) ? error.message : 'ack failed';
-      send(ws, { type: 'error', code, message, ...id });
+      send(ws, errorFrame(error, frame.id, 'ack failed'));
     }
   }
 
@@ -200,16 +252,15 @@ export class LiveSocketServer implements OnApplicationBootstrap, OnModuleDestroy
   }
 }
 
-function parseFrame(data: RawData) {
+function frameBytes(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  return Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+}
+
+/** The frame's JSON value, or undefined when it is not JSON. */
+function parseJson(bytes: Buffer): unknown {
   try {
-    const bytes = Buffer.isBuffer(data)
-      ? data
-      : Array.isArray(data)
-        ? Buffer.concat(data)
-        : Buffer.from(data);
-    const text = bytes.toString('utf8');
-    const parsed = ClientFrameSchema.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data : undefined;
+    return JSON.parse(bytes.toString('utf8')) as unknown;
   } catch {
     return undefined;
   }

@@ -18,14 +18,12 @@ import type { z } from 'zod';
 import { CurrentDevice } from '../auth/device-auth.guard';
 import { GroupIdParam } from '../http/params';
 import { ApiZodBody, openApiSchema, ZodBody } from '../http/zod-body';
+import { groupSendRequest, pairwiseSendRequest } from './delivery-requests';
 
 type SendReply = z.input<typeof SendMessageReplySchema>;
 
-/*
- * The body is validated (and decoded) at the edge, then forwarded in the wire form it came
- * in (`raw`): encoding the decoded ciphertext back to base64 and validating it a second time
- * cost several times the rest of the request. Only fields named here are forwarded.
- */
+// The same sends travel over the live WebSocket too (live/live-sends.ts): both forward
+// with delivery-requests.ts, the raw base64 passed through.
 
 @ApiTags('messages')
 @ApiBearerAuth()
@@ -47,12 +45,7 @@ export class MessagesController {
     @ZodBody(SendMessageBodySchema) body: z.output<typeof SendMessageBodySchema>,
     @Body() raw: z.input<typeof SendMessageBodySchema>,
   ): Promise<SendReply> {
-    return this.rpc.requestWire(Rpc.delivery.sendPairwise, {
-      sender,
-      clientMessageId: body.clientMessageId,
-      envelopes: raw.envelopes,
-      ...(body.group ? { group: body.group } : {}),
-    });
+    return this.rpc.requestWire(Rpc.delivery.sendPairwise, pairwiseSendRequest(sender, body, raw));
   }
 
   @Post('groups/:groupId/messages')
@@ -71,12 +64,9 @@ export class MessagesController {
     @ZodBody(SendGroupMessageBodySchema) body: z.output<typeof SendGroupMessageBodySchema>,
     @Body() raw: z.input<typeof SendGroupMessageBodySchema>,
   ): Promise<SendReply> {
-    return this.rpc.requestWire(Rpc.delivery.sendGroup, {
-      sender,
-      groupId,
-      clientMessageId: body.clientMessageId,
-      epoch: body.epoch,
-      ciphertext: raw.ciphertext,
-    });
+    return this.rpc.requestWire(
+      Rpc.delivery.sendGroup,
+      groupSendRequest(sender, groupId, body, raw),
+    );
   }
 }

@@ -9,8 +9,13 @@ import { MAX_MEMBERS_PER_CHANGE } from '../limits';
 import { DeviceIdSchema, GroupIdSchema, UserIdSchema } from '../primitives/ids';
 import { AckRequestSchema, StoredMessageSchema } from '../services/delivery.contract';
 import { EpochSchema, MembershipChangedEventSchema } from '../services/groups.contract';
+import {
+  SendGroupMessageBodySchema,
+  SendMessageBodySchema,
+  SendMessageReplySchema,
+} from './gateway-http';
 
-/** Client-chosen correlation id echoed in `pong` and `acked`. */
+/** Client-chosen correlation id echoed in `pong`, `acked`, `sent` and `error`. */
 export const FrameIdSchema = z.string().max(64);
 /** Bearer tokens are 43 characters of base64url; anything this long is not one. */
 export const FRAME_TOKEN_MAX_LENGTH = 128;
@@ -27,11 +32,30 @@ export const AckFrameSchema = z.object({
   id: FrameIdSchema.optional(),
 });
 
+/**
+ * POST /v1/messages over the socket: the same body (and rules), plus the frame's `id`, which
+ * the `sent` (or `error`) reply echoes. Safe to retry with the same clientMessageId.
+ */
+export const SendFrameSchema = SendMessageBodySchema.safeExtend({
+  type: z.literal('send'),
+  id: FrameIdSchema,
+});
+/** POST /v1/groups/:groupId/messages over the socket: the same body plus `groupId` and `id`. */
+export const SendGroupFrameSchema = SendGroupMessageBodySchema.extend({
+  type: z.literal('send-group'),
+  id: FrameIdSchema,
+  groupId: GroupIdSchema,
+});
+/** Frame types that may be larger than the other frames (up to the message body limit). */
+export const SEND_FRAME_TYPES: ReadonlySet<string> = new Set(['send', 'send-group']);
+
 export const ClientFrameSchema = z.discriminatedUnion('type', [
   /** First frame when the token did not come with the upgrade request. */
   AuthFrameSchema,
   PingFrameSchema,
   AckFrameSchema,
+  SendFrameSchema,
+  SendGroupFrameSchema,
 ]);
 export type ClientFrame = z.output<typeof ClientFrameSchema>;
 export type ClientFrameWire = z.input<typeof ClientFrameSchema>;
@@ -66,12 +90,23 @@ export const PreKeysLowFrameSchema = z.object({
   threshold: z.number().int().nonnegative(),
 });
 export const PongFrameSchema = z.object({ type: z.literal('pong'), id: FrameIdSchema.optional() });
-/** A refused frame or a failed ack; `code` is a PARLEY error code, `id` the frame's id if any. */
+/** A stored `send` or `send-group`: the HTTP send reply plus the frame's `id`. */
+export const SentFrameSchema = SendMessageReplySchema.extend({
+  type: z.literal('sent'),
+  id: FrameIdSchema,
+});
+/**
+ * A refused frame or a failed ack or send; `code` is a PARLEY error code, `id` the frame's id
+ * if it could be read. `details` are those the HTTP route's error would carry (e.g.
+ * MISMATCHED_DEVICES `{missing, stale}`): rebuild a typed error with `parleyErrorFromJSON`,
+ * which checks them against the code's bounded shape.
+ */
 export const ErrorFrameSchema = z.object({
   type: z.literal('error'),
   code: z.string().max(64),
   message: z.string().max(1024),
   id: FrameIdSchema.optional(),
+  details: z.record(z.string().max(64), z.unknown()).optional(),
 });
 
 export const ServerFrameSchema = z.discriminatedUnion('type', [
@@ -81,6 +116,7 @@ export const ServerFrameSchema = z.discriminatedUnion('type', [
   MembershipFrameSchema,
   PreKeysLowFrameSchema,
   PongFrameSchema,
+  SentFrameSchema,
   ErrorFrameSchema,
 ]);
 /** A server frame as code sees it (message content as bytes). */
@@ -94,3 +130,5 @@ export const CLOSE_UNAUTHENTICATED = 4401;
 export const CLOSE_REPLACED = 4409;
 export const CLOSE_GOING_AWAY = 1001;
 export const CLOSE_POLICY = 1008;
+/** A frame over the size limit (a send over the message body limit; any other over 64 KiB before auth). */
+export const CLOSE_TOO_BIG = 1009;

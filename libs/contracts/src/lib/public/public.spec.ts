@@ -85,6 +85,42 @@ describe('live frames', () => {
     expect(ClientFrameSchema.safeParse({ type: 'send' }).success).toBe(false);
   });
 
+  it('send frames follow the HTTP send bodies and require an id', () => {
+    const send = { type: 'send', id: 's1', clientMessageId: 'c1', envelopes: [envelope('bob', 1)] };
+    const parsed = ClientFrameSchema.parse(send);
+    expect(parsed.type === 'send' && parsed.envelopes[0]?.content).toEqual(
+      new Uint8Array([1, 2, 3]),
+    );
+    expect(ClientFrameSchema.safeParse({ ...send, id: undefined }).success).toBe(false);
+    // The body's envelope-set rules apply to the frame too.
+    expect(
+      ClientFrameSchema.safeParse({ ...send, envelopes: [envelope('bob', 1), envelope('bob', 1)] })
+        .success,
+    ).toBe(false);
+    const group = { type: 'send-group', id: 'g1', groupId: 'g', clientMessageId: 'c2', epoch: 1 };
+    expect(ClientFrameSchema.safeParse({ ...group, ciphertext: content }).success).toBe(true);
+    expect(ClientFrameSchema.safeParse(group).success).toBe(false);
+    expect(
+      ServerFrameSchema.parse({
+        type: 'sent',
+        id: 's1',
+        clientMessageId: 'c1',
+        storedAt: 1,
+        recipients: 1,
+        deduplicated: false,
+      }),
+    ).toMatchObject({ type: 'sent', id: 's1' });
+    expect(
+      ServerFrameSchema.parse({
+        type: 'error',
+        code: 'MISMATCHED_DEVICES',
+        message: 'm',
+        id: 's1',
+        details: { missing: [], stale: [] },
+      }),
+    ).toMatchObject({ details: { missing: [], stale: [] } });
+  });
+
   it('decode a message frame into bytes', () => {
     const frame = ServerFrameSchema.parse({
       type: 'message',
