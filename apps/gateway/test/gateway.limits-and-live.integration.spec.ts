@@ -130,7 +130,10 @@ describe('live WebSocket', () => {
     const w = watch(ws);
     await w.next('ready');
     for (let i = 0; i < 15; i++) ws.send(JSON.stringify({ type: 'ping', id: `p${i}` }));
-    expect((await w.next('error')).code).toBe('RATE_LIMITED');
+    const limited = await w.next('error');
+    expect(limited.code).toBe('RATE_LIMITED');
+    // The dropped frame's id comes back, so a client knows which one to resend.
+    expect(limited['id']).toMatch(/^p\d+$/);
     await new Promise((r) => setTimeout(r, 300));
     const pongs = w.frames.filter((f) => f.type === 'pong').length;
     expect(pongs).toBeGreaterThanOrEqual(10);

@@ -169,11 +169,20 @@ export class LiveSocketServer implements OnApplicationBootstrap, OnModuleDestroy
     this.publishPresence(device, 'online');
     const budget = new FrameBudget(this.config.GATEWAY_WS_FRAMES_PER_S);
     ws.on('message', (data: RawData, isBinary: boolean) => {
+      const bytes = frameBytes(data);
+      const json = isBinary ? undefined : parseJson(bytes);
       if (!budget.take()) {
-        send(ws, { type: 'error', code: 'RATE_LIMITED', message: 'too many frames' });
+        // With the frame's id, a client knows which send (or ack) was dropped.
+        const id = readFrameId(json);
+        send(ws, {
+          type: 'error',
+          code: 'RATE_LIMITED',
+          message: 'too many frames',
+          ...(id === undefined ? {} : { id }),
+        });
         return;
       }
-      this.onFrame(ws, device, data, isBinary);
+      this.onFrame(ws, device, bytes, json);
     });
     ws.on('close', () => {
       // Only the device's current socket ends its live subscription (a replaced one does not).
@@ -188,9 +197,7 @@ export class LiveSocketServer implements OnApplicationBootstrap, OnModuleDestroy
     send(ws, { type: 'ready', userId: device.userId, deviceId: device.deviceId });
   }
 
-  private onFrame(ws: WebSocket, device: DeviceAddress, data: RawData, isBinary: boolean): void {
-    const bytes = frameBytes(data);
-    const json = isBinary ? undefined : parseJson(bytes);
+  private onFrame(ws: WebSocket, device: DeviceAddress, bytes: Buffer, json: unknown): void {
     if (typeof json !== 'object' || json === null) {
       send(ws, { type: 'error', code: 'VALIDATION_FAILED', message: 'unreadable frame' });
       return;
