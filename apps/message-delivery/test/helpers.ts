@@ -4,7 +4,7 @@
  * about recipients), and a caller speaking the contracts.
  */
 import { Client } from 'pg';
-import { namespacedName, STREAMS } from '@parley/contracts';
+import { Events, namespaced, namespacedName, STREAMS } from '@parley/contracts';
 import type {
   DeviceAddress,
   ParleyError,
@@ -70,9 +70,12 @@ export interface Harness {
     payload: RequestOf<C>,
     timeoutMs?: number,
   ): Promise<ReplyOf<C>>;
-  /** Makes these devices current in the directory (seeded rows, as registration leaves them). */
+  /**
+   * Makes these devices current in the directory (seeded rows, as registration leaves them)
+   * and announces them on `prekeys.devices-changed`, as registration does.
+   */
   register(...devices: DeviceAddress[]): Promise<void>;
-  /** Removes a device from the directory (it becomes stale). */
+  /** Removes a device from the directory (it becomes stale), announced the same way. */
   unregister(device: DeviceAddress): Promise<void>;
   /** A group of these users, `admin` its creator (signed by the protocol as clients do). */
   createGroup(admin: DeviceAddress, others: readonly string[]): Promise<TestGroup>;
@@ -180,6 +183,17 @@ export async function startHarness(
   const call = <C extends RpcContract>(contract: C, payload: RequestOf<C>, timeoutMs = 20_000) =>
     request(nc, contract, payload, { namespace, timeoutMs });
   const actor = (a: DeviceAddress) => ({ userId: a.userId, deviceId: a.deviceId });
+  // Seeded rows are announced as the directory announces a registration (before answering).
+  const announce = async (devices: readonly DeviceAddress[]) => {
+    const subject = namespaced(namespace, Events.prekeys.devicesChanged.subject);
+    for (const d of devices) {
+      nc.publish(
+        subject,
+        JSON.stringify({ userId: d.userId, deviceId: d.deviceId, at: Date.now() }),
+      );
+    }
+    await nc.flush();
+  };
 
   return {
     namespace,
@@ -202,12 +216,14 @@ export async function startHarness(
          FROM d ON CONFLICT DO NOTHING`,
         [users, ids],
       );
+      await announce(devices);
     },
     unregister: async (device) => {
       await directory.query(
         'DELETE FROM prekey_directory.devices WHERE user_id = $1 AND device_id = $2',
         [device.userId, device.deviceId],
       );
+      await announce([device]);
     },
     createGroup: async (admin, others) => {
       const built = createGroup(

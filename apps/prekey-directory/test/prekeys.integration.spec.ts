@@ -3,7 +3,7 @@
  * made by the protocol, refusals with their codes, and nothing stored when refused.
  */
 import { Client } from 'pg';
-import { namespaced, parleyErrorFromJSON, Rpc } from '@parley/contracts';
+import { Events, namespaced, parleyErrorFromJSON, Rpc } from '@parley/contracts';
 import type { SerializedParleyError } from '@parley/contracts';
 import { SessionRecord, utf8, verifyPreKeyBundle } from '@parley/protocol';
 import type { Harness } from './helpers';
@@ -129,6 +129,31 @@ describe('prekey directory over NATS', () => {
     expect((await h.call(P.getStock, { userId: bob, deviceId: 3 })).oneTimePreKeys).toBe(2);
     const dup = await failure(h.call(P.listDevices, { userIds: [bob, bob] }));
     expect(dup.code).toBe('VALIDATION_FAILED');
+  });
+
+  it('announces prekeys.devices-changed before answering a registration that adds a device', async () => {
+    const user = userId('announced');
+    const seen: string[] = [];
+    const sub = h.nc.subscribe(namespaced(h.namespace, Events.prekeys.devicesChanged.subject), {
+      callback: (_e, msg) => {
+        const event = Events.prekeys.devicesChanged.schema.parse(msg.json());
+        seen.push(`${event.userId}/${event.deviceId}`);
+      },
+    });
+    try {
+      await h.nc.flush();
+      const first = makeDevice(user, 1);
+      await h.call(P.registerDevice, registerRequest(first));
+      // Published before the reply on the directory's connection: already here.
+      expect(seen).toEqual([`${user}/1`]);
+      await h.call(P.registerDevice, registerRequest(first));
+      await h.call(P.registerDevice, registerRequest(makeDevice(user, 2)));
+      await h.nc.flush();
+      // The repeat registration of device 1 changed nothing and announced nothing.
+      expect(seen).toEqual([`${user}/1`, `${user}/2`]);
+    } finally {
+      sub.unsubscribe();
+    }
   });
 
   it('serves every device of a user, or one of them', async () => {

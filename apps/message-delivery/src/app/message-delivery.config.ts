@@ -20,6 +20,14 @@ export const MessageDeliveryEnvSchema = BaseServiceEnvSchema.extend({
    * after that commit). 1 stores every send on its own (no batching).
    */
   DELIVERY_BATCH_MAX_SENDS: envInt(1, 1000).default(128),
+  /**
+   * Users whose device lists this instance keeps (device-set checks without a directory call
+   * per send). Entries go when prekey-directory announces a new device for the user, when
+   * this instance's NATS connection drops, and after DELIVERY_DEVICE_CACHE_TTL_MS.
+   */
+  DELIVERY_DEVICE_CACHE_MAX_USERS: envInt(1, 10_000_000).default(100_000),
+  /** Longest a cached device list is used (0: ask the directory for every send). */
+  DELIVERY_DEVICE_CACHE_TTL_MS: envInt(0, 3_600_000).default(60_000),
   /** How long one live delivery waits for the gateway before the device counts as offline. */
   DELIVERY_LIVE_TIMEOUT_MS: envInt(1, 60_000).default(2_000),
 });

@@ -16,16 +16,20 @@
  * - `prekeys.low` goes out once per crossing below the threshold: a fetch that leaves fewer
  *   than the threshold marks the device; an upload that brings the stock back to the
  *   threshold or above re-arms it.
+ * - A registration that adds a device publishes `prekeys.devices-changed` after its commit
+ *   and before its reply, so caches of device lists (message-delivery) drop the user before
+ *   anyone can act on the new device.
  */
 import { Inject, Injectable } from '@nestjs/common';
 import type { OneTimePreKey, ReplyOf, RequestOf, Rpc, SignedPreKey } from '@parley/contracts';
 import {
   ConflictError,
+  Events,
   MAX_DEVICES_PER_USER,
   MAX_ONE_TIME_PREKEY_STOCK,
   NotFoundError,
 } from '@parley/contracts';
-import { PARLEY_CONFIG, PARLEY_LOGGER } from '@parley/server-kit';
+import { EventBus, PARLEY_CONFIG, PARLEY_LOGGER } from '@parley/server-kit';
 import type { Logger } from 'pino';
 import type { PrekeyDirectoryConfig } from '../app/prekey-directory.config';
 import { LowStockNotifier } from './low-stock.notifier';
@@ -42,6 +46,7 @@ export class PrekeysService {
     @Inject(PrekeysRepository) private readonly repo: PrekeysRepository,
     @Inject(SignedPreKeyVerifier) private readonly verifier: SignedPreKeyVerifier,
     @Inject(LowStockNotifier) private readonly notifier: LowStockNotifier,
+    @Inject(EventBus) private readonly events: EventBus,
     @Inject(PARLEY_CONFIG) private readonly config: PrekeyDirectoryConfig,
     @Inject(PARLEY_LOGGER) private readonly logger: Logger,
   ) {}
@@ -51,7 +56,7 @@ export class PrekeysService {
   ): Promise<ReplyOf<Prekeys['registerDevice']>> {
     this.verifier.verify(req.identityKey, req.signedPreKey);
     const { userId, deviceId } = req;
-    return this.repo.transaction(async (tx) => {
+    const { reply, added } = await this.repo.transaction(async (tx) => {
       await this.repo.lockAccount(tx, userId);
       let device = await this.repo.lockDevice(tx, userId, deviceId);
       if (device && !equalBytes(device.identityKey, req.identityKey)) {
@@ -60,6 +65,7 @@ export class PrekeysService {
           'the device is registered with another identity key',
         );
       }
+      const added = !device;
       if (!device) {
         if ((await this.repo.countDevices(tx, userId)) >= MAX_DEVICES_PER_USER) {
           throw new ConflictError(
@@ -72,13 +78,18 @@ export class PrekeysService {
       }
       await this.putSignedPreKey(tx, userId, deviceId, req.signedPreKey);
       const stock = await this.addOneTimePreKeys(tx, userId, deviceId, req.oneTimePreKeys ?? []);
-      return {
+      const reply = {
         userId,
         deviceId,
         registeredAt: device.registeredAt.getTime(),
         oneTimePreKeyCount: stock.total,
       };
+      return { reply, added };
     });
+    if (added) {
+      this.events.publishCore(Events.prekeys.devicesChanged, { userId, deviceId, at: Date.now() });
+    }
+    return reply;
   }
 
   async uploadOneTimePreKeys(

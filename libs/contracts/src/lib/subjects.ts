@@ -37,6 +37,11 @@ export function createSubjects(namespace?: string) {
       getStock: s('prekeys.stock'),
       getDevice: s('prekeys.device'),
       listDevices: s('prekeys.list-devices'),
+      /**
+       * A user's device set changed (core NATS, published before the directory answers the
+       * change): caches of device lists drop that user.
+       */
+      devicesChanged: s('prekeys.devices-changed'),
     },
     groups: {
       create: s('groups.create'),

@@ -138,6 +138,13 @@ export const PreKeysLowEventSchema = z.object({
   at: TimestampMsSchema,
 });
 
+/** A device was added to (or, by an operator, removed from) a user's device set. */
+export const DevicesChangedEventSchema = z.object({
+  userId: UserIdSchema,
+  deviceId: DeviceIdSchema,
+  at: TimestampMsSchema,
+});
+
 const service = SERVICES.prekeyDirectory;
 
 export const PrekeyRpc = {
@@ -191,5 +198,16 @@ export const PrekeyEvents = {
     subject: SUBJECTS.events.prekeysLow,
     stream: 'events',
     schema: PreKeysLowEventSchema,
+  }),
+  /**
+   * Core NATS, not the stream: it only invalidates caches, and a cache that may have missed
+   * one (its connection dropped) empties itself. Published before the registration is
+   * answered, so on one NATS server it reaches every subscriber before anything the
+   * registration's reply causes (see message-delivery's device-sets.ts).
+   */
+  devicesChanged: defineEvent({
+    subject: SUBJECTS.prekeys.devicesChanged,
+    stream: undefined,
+    schema: DevicesChangedEventSchema,
   }),
 } as const;
