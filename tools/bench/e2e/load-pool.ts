@@ -52,7 +52,7 @@ export class LoadProcess {
 
 export async function startLoadProcesses(
   count: number,
-  init: { baseUrl: string; wsUrl: string; payloadBytes: number },
+  init: Omit<Extract<WorkerCommand, { type: 'init' }>, 'type' | 'index'>,
   cpuProfDir?: string,
 ): Promise<LoadProcess[]> {
   const profile = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(cpuProfDir, 'generator')}`] : [];

@@ -1,8 +1,9 @@
 /**
  * One load process: a share of the simulated devices, each with its own WebSocket and
- * bearer token, sending over HTTP (POST /v1/messages) and receiving live frames. Every
- * received message is acked over the socket, as a client would. Driven over IPC by the
- * orchestrator (see protocol.ts); measures latency from send start to frame receipt.
+ * bearer token, sending 1:1 and offline messages as `send` frames over that socket (or, with
+ * `--send-over http`, as POST /v1/messages) and receiving live frames. Every received message
+ * is acked over the socket, as a client would. Driven over IPC by the orchestrator (see
+ * protocol.ts); measures latency from send start to frame receipt.
  */
 import { bytesToBase64 } from '@parley/contracts';
 import type { PreKeyLookup } from '@parley/protocol';
@@ -19,7 +20,7 @@ import type { LatencyHistogram } from './histogram';
 import { encodeHistogram, newHistogram, recordMs } from './histogram';
 import { JsonClient } from './http-client';
 import { decodePayload, encodePayload, nowMs } from './payload';
-import type { Address, StepResult, WorkerCommand, WorkerReply } from './protocol';
+import type { Address, SendOver, StepResult, WorkerCommand, WorkerReply } from './protocol';
 
 const ACK_FLUSH_MS = 50;
 const MAX_ACK_IDS = 100;
@@ -33,6 +34,17 @@ interface SimDevice {
   partner?: SimDevice;
   /** Real-encryption sessions by peer address. */
   readonly sessions: Map<string, SessionRecord>;
+  /** `send` frames awaiting their `sent` or `error`, by frame id. */
+  readonly pendingSends: Map<string, (outcome: SendOutcome) => void>;
+}
+
+/** A send's outcome: stored, or why not (HTTP status and body, or the error frame). */
+type SendOutcome = { readonly ok: true } | { readonly ok: false; readonly error: string };
+const STORED: SendOutcome = { ok: true };
+
+interface SendBody {
+  readonly clientMessageId: string;
+  readonly envelopes: readonly { recipient: Address; type: 'prekey' | 'message'; content: string }[];
 }
 
 interface StepState {
@@ -49,6 +61,8 @@ let http: JsonClient;
 let wsUrl = '';
 let index = 0;
 let payloadBytes = 256;
+let sendOver: SendOver = 'ws';
+let nextFrameId = 0;
 const devices = new Map<string, SimDevice>();
 const byUser = new Map<string, SimDevice>();
 const withAcks = new Set<SimDevice>();
@@ -76,9 +90,41 @@ interface WireMessage {
   content: string;
 }
 
+/** POST /v1/messages, or the same body as a `send` frame on the sender's socket. */
+function sendMessage(from: SimDevice, body: SendBody): Promise<SendOutcome> {
+  if (sendOver === 'http') {
+    return http.send('POST', '/v1/messages', body, from.device.token).then(
+      (res) => (res.status >= 200 && res.status < 300 ? STORED : { ok: false, error: `${res.status} ${JSON.stringify(res.body).slice(0, 200)}` }),
+      (e: unknown) => ({ ok: false, error: String(e) }),
+    );
+  }
+  const ws = from.ws;
+  if (ws?.readyState !== WebSocket.OPEN) return Promise.resolve({ ok: false, error: `no open socket for ${key(from.device)}` });
+  const id = String(++nextFrameId);
+  return new Promise((resolve) => {
+    from.pendingSends.set(id, resolve);
+    ws.send(JSON.stringify({ type: 'send', id, ...body }));
+  });
+}
+
+/** A `sent` or `error` frame answering one of the device's sends. */
+function onSendReply(sim: SimDevice, frame: { type: string; id?: string; code?: string; message?: unknown }): void {
+  const settle = frame.id === undefined ? undefined : sim.pendingSends.get(frame.id);
+  if (!settle || frame.id === undefined) {
+    if (frame.type === 'error') console.error(`[load ${index}] error frame: ${frame.code ?? ''} ${String(frame.message)}`);
+    return;
+  }
+  sim.pendingSends.delete(frame.id);
+  settle(frame.type === 'sent' ? STORED : { ok: false, error: `${frame.code ?? ''} ${String(frame.message)}` });
+}
+
 function onFrame(sim: SimDevice, data: WebSocket.RawData): void {
   const at = nowMs();
-  const frame = JSON.parse((data as Buffer).toString()) as { type: string; message?: WireMessage };
+  const frame = JSON.parse((data as Buffer).toString()) as { type: string; id?: string; code?: string; message?: WireMessage };
+  if (frame.type === 'sent' || frame.type === 'error') {
+    onSendReply(sim, frame);
+    return;
+  }
   if (frame.type !== 'message' || !frame.message) return;
   const m = frame.message;
   let bytes: Uint8Array = Buffer.from(m.content, 'base64');
@@ -150,7 +196,10 @@ function connect(sim: SimDevice): Promise<void> {
       reject(e);
     });
     ws.on('close', () => {
-      if (sim.ws === ws) sim.ws = undefined;
+      if (sim.ws !== ws) return;
+      sim.ws = undefined;
+      for (const settle of sim.pendingSends.values()) settle({ ok: false, error: 'socket closed' });
+      sim.pendingSends.clear();
     });
   });
 }
@@ -189,11 +238,15 @@ async function handshake(a: SimDevice, b: SimDevice): Promise<void> {
         resolve();
       });
     });
+  const hello = async (from: SimDevice, to: SimDevice) => {
+    const outcome = await sendMessage(from, { clientMessageId: `hs-${index}-${key(from.device).replace('/', '-')}`, envelopes: [envelopeFor(from, to, 0, 0, true)] });
+    if (!outcome.ok) throw new Error(`handshake send ${key(from.device)} -> ${key(to.device)}: ${outcome.error}`);
+  };
   const atB = arrived(b, a);
-  await http.json('POST', '/v1/messages', { clientMessageId: `hs-${index}-${key(a.device).replace('/', '-')}`, envelopes: [envelopeFor(a, b, 0, 0, true)] }, a.device.token);
+  await hello(a, b);
   await atB;
   const atA = arrived(a, b);
-  await http.json('POST', '/v1/messages', { clientMessageId: `hs-${index}-${key(b.device).replace('/', '-')}`, envelopes: [envelopeFor(b, a, 0, 0, true)] }, b.device.token);
+  await hello(b, a);
   await atA;
 }
 
@@ -229,24 +282,16 @@ async function run1to1(c: Extract<WorkerCommand, { type: 'run1to1' }>): Promise<
         const seq = offered++;
         outstanding++;
         const sentAt = nowMs();
-        http
-          .send('POST', '/v1/messages', { clientMessageId: `m${index}-${c.tag}-${seq}`, envelopes: [envelopeFor(from, to, c.tag, seq, c.real)] }, from.device.token)
-          .then(
-            (res) => {
-              if (res.status >= 200 && res.status < 300) {
-                accepted++;
-                recordMs(ackLatency, nowMs() - sentAt);
-              } else {
-                errors++;
-                firstError ??= `${res.status} ${JSON.stringify(res.body).slice(0, 200)}`;
-              }
-            },
-            (e: unknown) => {
-              errors++;
-              firstError ??= String(e);
-            },
-          )
-          .finally(() => outstanding--);
+        void sendMessage(from, { clientMessageId: `m${index}-${c.tag}-${seq}`, envelopes: [envelopeFor(from, to, c.tag, seq, c.real)] }).then((outcome) => {
+          outstanding--;
+          if (outcome.ok) {
+            accepted++;
+            recordMs(ackLatency, nowMs() - sentAt);
+          } else {
+            errors++;
+            firstError ??= outcome.error;
+          }
+        });
       }
       if (now >= end) resolve();
       else setTimeout(tick, 2);
@@ -276,9 +321,11 @@ async function run1to1(c: Extract<WorkerCommand, { type: 'run1to1' }>): Promise<
 }
 
 async function store(c: Extract<WorkerCommand, { type: 'store' }>): Promise<WorkerReply> {
-  // Offline devices never send here (and a device may not send to itself).
+  // Offline devices never send here (and a device may not send to itself). Over the socket,
+  // only connected devices send: connecting another could make a later target of this run
+  // (durability's) online, and its live frames would be acked out of its mailbox.
   const offline = new Set(c.targets.map(key));
-  const senders = [...devices.values()].filter((d) => !offline.has(key(d.device)));
+  const senders = [...devices.values()].filter((d) => !offline.has(key(d.device)) && (sendOver === 'http' || d.ws !== undefined));
   if (senders.length === 0) throw new Error('no sending devices in this process');
   const ackedSeqs = c.collect ? ([] as number[]) : undefined;
   let stored = 0;
@@ -294,15 +341,13 @@ async function store(c: Extract<WorkerCommand, { type: 'store' }>): Promise<Work
         const to = c.targets[i % c.targets.length] as Address;
         const seq = (c.seqBase ?? 0) + i;
         const content = encodePayload(payloadBytes, { tag: c.tag, seq, sentAt: nowMs() }, filler.subarray(24));
-        const res = await http
-          .send('POST', '/v1/messages', { clientMessageId: `o${index}-${c.tag}-${i}`, envelopes: [{ recipient: to, type: 'message', content: content.toString('base64') }] }, from.device.token)
-          .catch((e: unknown) => ({ status: 0, body: String(e) }));
-        if (res.status >= 200 && res.status < 300) {
+        const outcome = await sendMessage(from, { clientMessageId: `o${index}-${c.tag}-${i}`, envelopes: [{ recipient: to, type: 'message', content: content.toString('base64') }] });
+        if (outcome.ok) {
           stored++;
           ackedSeqs?.push(seq);
         } else {
           errors++;
-          firstError ??= `${res.status} ${JSON.stringify(res.body).slice(0, 200)}`;
+          firstError ??= outcome.error;
         }
       }
     }),
@@ -374,6 +419,7 @@ async function handle(c: WorkerCommand): Promise<WorkerReply | undefined> {
       wsUrl = c.wsUrl;
       index = c.index;
       payloadBytes = c.payloadBytes;
+      sendOver = c.sendOver;
       filler = encodePayload(payloadBytes, { tag: 0, seq: 0, sentAt: 0 });
       return { type: 'ready' };
     case 'register': {
@@ -381,7 +427,7 @@ async function handle(c: WorkerCommand): Promise<WorkerReply | undefined> {
       await forEachLimit(c.devices, 16, async (d) => {
         const device = new BenchDevice(d.userId, d.deviceId, d.preKeys);
         await device.register(http);
-        const sim: SimDevice = { device, pendingAcks: [], sessions: new Map() };
+        const sim: SimDevice = { device, pendingAcks: [], sessions: new Map(), pendingSends: new Map() };
         devices.set(key(device), sim);
         byUser.set(device.userId, sim);
         out.push({ userId: d.userId, deviceId: d.deviceId, identityKey: bytesToBase64(device.identity.publicKey) });

@@ -8,7 +8,7 @@
  * sender keys, and the machine's raw NATS and PostgreSQL ceilings for comparison.
  *
  *   npm run bench:e2e -- [--quick] [--json] [--only one-to-one,real,offline,groups,ceilings]
- *                        [--devices 1000] [--processes 2] [--profile <dir>]
+ *                        [--devices 1000] [--processes 2] [--profile <dir>] [--send-over ws|http]
  */
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -30,7 +30,7 @@ import { mergeEncoded, summarize } from './histogram';
 import { HttpStatusError, JsonClient } from './http-client';
 import type { LoadProcess } from './load-pool';
 import { startLoadProcesses } from './load-pool';
-import type { Address, StepResult } from './protocol';
+import type { Address, SendOver, StepResult } from './protocol';
 import type { Figure } from './report';
 import { formatValue, judge, jsonLines, table } from './report';
 import type { RunningStack } from './stack';
@@ -56,10 +56,17 @@ const { values: args } = parseArgs({
     'real-pairs': { type: 'string' },
     /** Default: results/latency.svg (committed, full runs) or results/latency-quick.svg (ignored). */
     svg: { type: 'string' },
+    /** How 1:1 and offline messages are sent: `send` frames on the device's socket, or HTTP. */
+    'send-over': { type: 'string', default: 'ws' },
   },
 });
 
 const QUICK = args.quick;
+if (args['send-over'] !== 'ws' && args['send-over'] !== 'http') {
+  throw new Error(`--send-over must be ws or http, not ${String(args['send-over'])}`);
+}
+const SEND_OVER: SendOver = args['send-over'];
+const SENT_OVER = SEND_OVER === 'ws' ? 'send frames over the WebSocket' : 'POST /v1/messages';
 const PAYLOAD = Number(args.payload);
 const PROCESSES = Number(args.processes);
 const DEVICES = Number(args.devices ?? 1000);
@@ -169,7 +176,7 @@ async function oneToOne(ctx: Ctx, figures: Figure[]): Promise<SweepStep[]> {
   const at = best ?? steps[0];
   if (at) {
     figures.push(
-      { name: 'one_to_one.knee_delivered_per_s', label: '1:1 delivered at the knee (p99 <= 100 ms)', value: best?.deliveredPerS ?? 0, unit: 'msgs/s' },
+      { name: 'one_to_one.knee_delivered_per_s', label: '1:1 delivered at the knee (p99 <= 100 ms)', value: best?.deliveredPerS ?? 0, unit: 'msgs/s', note: `sent as ${SENT_OVER}` },
       { name: 'one_to_one.delivered_per_s_p99_le_50ms', label: '1:1 delivered with p99 <= 50 ms', value: under50, unit: 'msgs/s', ...judge(under50, '>=', 15_000) },
       { name: 'one_to_one.knee_latency_p50', label: '1:1 latency p50 at the knee', value: at.latency.p50Ms, unit: 'ms' },
       { name: 'one_to_one.knee_latency_p99', label: '1:1 latency p99 at the knee', value: at.latency.p99Ms, unit: 'ms' },
@@ -252,7 +259,7 @@ async function offline(ctx: Ctx, figures: Figure[], offlineUsers: string[][]): P
       value: total / storeS,
       unit: 'envelopes/s',
       ...judge(total / storeS, '>=', 20_000),
-      ...(total + storeErrors < OFFLINE_COUNT ? { note: `stopped after ${OFFLINE_MAX_S} s, short of ${formatValue(OFFLINE_COUNT)}` } : {}),
+      note: `sent as ${SENT_OVER}${total + storeErrors < OFFLINE_COUNT ? `; stopped after ${OFFLINE_MAX_S} s, short of ${formatValue(OFFLINE_COUNT)}` : ''}`,
     },
     { name: 'offline.drained_per_s', label: `offline: drained (${formatValue(drainedTotal)}, pages of 100 + ack)`, value: drainedTotal / drainS, unit: 'envelopes/s', ...judge(drainedTotal / drainS, '>=', 15_000) },
     { name: 'offline.store_errors', label: 'offline: failed sends', value: storeErrors, unit: 'requests' },
@@ -394,7 +401,7 @@ function writeChart(steps: readonly SweepStep[]): void {
       { label: 'p99.9', color: '#9467bd', points: steps.map((s) => ({ x: s.offeredPerS, y: s.latency.p999Ms })) },
     ],
     {
-      title: `Parley 1:1 end-to-end latency, ${DEVICES} devices, ${PAYLOAD} B (${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores)`,
+      title: `Parley 1:1 end-to-end latency, ${DEVICES} devices, ${PAYLOAD} B, sends over ${SEND_OVER} (${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores)`,
       xLabel: 'offered load (messages/s)',
       yLabel: 'send -> recipient frame (ms)',
       threshold: { y: KNEE_P99_MS, label: 'knee: p99 100 ms' },
@@ -409,6 +416,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   await initProtocol();
   const figures: Figure[] = [];
+  log(`1:1 and offline messages go as ${SENT_OVER} (--send-over ${SEND_OVER})`);
   log(`starting the stack from ${args.tsx ? 'sources under tsx' : 'the deployable bundles (tools/build)'}${args.profile ? `, CPU profiles into ${args.profile}` : ''}`);
   const stack = await startStack({ built: !args.tsx, ...(args.profile ? { cpuProfDir: path.resolve(args.profile) } : {}) });
   let procs: LoadProcess[] = [];
@@ -438,7 +446,7 @@ async function main(): Promise<void> {
 
     procs = await startLoadProcesses(
       PROCESSES,
-      { baseUrl: stack.baseUrl, wsUrl: stack.wsUrl, payloadBytes: PAYLOAD },
+      { baseUrl: stack.baseUrl, wsUrl: stack.wsUrl, payloadBytes: PAYLOAD, sendOver: SEND_OVER },
       args.profile ? path.resolve(args.profile) : undefined,
     );
     const cpuGroups: CpuGroups = {
@@ -522,7 +530,7 @@ async function main(): Promise<void> {
     http.close();
     await stack.stop();
   }
-  const header = `Parley end-to-end benchmark${QUICK ? ' (--quick)' : ''}: ${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}, ${new Date().toISOString()}, ${((Date.now() - started) / 1000).toFixed(0)} s`;
+  const header = `Parley end-to-end benchmark${QUICK ? ' (--quick)' : ''}, 1:1 and offline ${SENT_OVER} (--send-over ${SEND_OVER}): ${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}, ${new Date().toISOString()}, ${((Date.now() - started) / 1000).toFixed(0)} s`;
   if (args.json) process.stdout.write(`${jsonLines(figures)}\n`);
   else process.stdout.write(`${header}\n\n${table(figures)}\n`);
 }

@@ -5,8 +5,11 @@ export interface Address {
   readonly deviceId: number;
 }
 
+/** How load processes send 1:1 and offline messages: `send` frames on the socket, or HTTP. */
+export type SendOver = 'http' | 'ws';
+
 export type WorkerCommand =
-  | { type: 'init'; baseUrl: string; wsUrl: string; index: number; payloadBytes: number }
+  | { type: 'init'; baseUrl: string; wsUrl: string; index: number; payloadBytes: number; sendOver: SendOver }
   | { type: 'register'; devices: readonly (Address & { preKeys: number })[] }
   | { type: 'connect'; userIds: readonly string[] }
   | { type: 'pair'; userIds: readonly string[]; real: boolean }
@@ -32,7 +35,7 @@ export type WorkerCommand =
 export interface StepResult {
   /** Sends started (the offered load actually offered). */
   readonly offered: number;
-  /** Sends answered 2xx. */
+  /** Sends stored (2xx, or a `sent` frame). */
   readonly accepted: number;
   readonly errors: number;
   /** Sends not started because too many were outstanding (the generator shed load). */
@@ -43,7 +46,7 @@ export interface StepResult {
   readonly delivered: number;
   /** Compressed HDR histogram of send-start -> recipient frame latency (us). */
   readonly histogram: string;
-  /** Send-start -> HTTP reply latency (us). */
+  /** Send-start -> HTTP reply or `sent` frame latency (us). */
   readonly ackHistogram: string;
   /** Event-loop utilisation of this process during the step (0..1). */
   readonly elu: number;
