@@ -28,6 +28,8 @@ export { RpcHandler, RpcPayload } from './lib/rpc/rpc-handler.decorator';
 export { ZodValidationPipe } from './lib/rpc/zod-validation.pipe';
 export { ParleyRpcExceptionFilter } from './lib/rpc/rpc-exception.filter';
 export { toParleyError } from './lib/rpc/to-parley-error';
+export { batchOutcome } from './lib/rpc/batch-outcome';
+export type { BatchOutcome } from './lib/rpc/batch-outcome';
 export { serveRpc } from './lib/rpc/serve-rpc';
 export { isDatabaseUnreachable } from './lib/rpc/database-errors';
 export type { ServeRpcOptions } from './lib/rpc/serve-rpc';

@@ -55,6 +55,8 @@ export function createSubjects(namespace?: string) {
       sendGroup: s('delivery.send-group'),
       fetchMailbox: s('delivery.fetch-mailbox'),
       ack: s('delivery.ack'),
+      /** Many sends and acks in one request (the gateway coalesces what arrives together). */
+      batch: s('delivery.batch'),
     },
     push: {
       register: s('push.register'),

@@ -14,6 +14,7 @@ import {
   MAX_MESSAGE_CONTENT_BYTES,
   MAX_SEND_CONTENT_TOTAL_BYTES,
 } from '../limits';
+import { SerializedParleyErrorSchema } from '../errors/error-wire';
 import { base64Bytes } from '../primitives/base64-bytes';
 import {
   ClientMessageIdSchema,
@@ -178,6 +179,33 @@ export const StoredForOfflineDeviceEventSchema = z.object({
   at: TimestampMsSchema,
 });
 
+/** Operations per `delivery.batch` request. */
+export const MAX_DELIVERY_BATCH_ITEMS = 256;
+
+/**
+ * One operation of a batch: exactly the request of the single-operation RPC it stands for,
+ * answered as that RPC would answer it (a reply or a typed error of its own).
+ */
+export const DeliveryBatchItemSchema = z.discriminatedUnion('op', [
+  z.object({ op: z.literal('send-pairwise'), request: SendPairwiseRequestSchema }),
+  z.object({ op: z.literal('send-group'), request: SendGroupRequestSchema }),
+  z.object({ op: z.literal('ack'), request: AckRequestSchema }),
+]);
+export type DeliveryBatchOp = z.output<typeof DeliveryBatchItemSchema>['op'];
+
+export const DeliveryBatchRequestSchema = z.object({
+  items: z.array(DeliveryBatchItemSchema).min(1).max(MAX_DELIVERY_BATCH_ITEMS),
+});
+
+/** Per item, in request order: its reply, or the error the single RPC would have raised. */
+export const DeliveryBatchResultSchema = z.union([
+  z.object({ ok: z.union([SendReplySchema, AckReplySchema]) }),
+  z.object({ err: SerializedParleyErrorSchema }),
+]);
+export const DeliveryBatchReplySchema = z.object({
+  results: z.array(DeliveryBatchResultSchema).max(MAX_DELIVERY_BATCH_ITEMS),
+});
+
 const service = SERVICES.messageDelivery;
 
 export const DeliveryRpc = {
@@ -204,6 +232,17 @@ export const DeliveryRpc = {
     service,
     request: AckRequestSchema,
     reply: AckReplySchema,
+  }),
+  /**
+   * Sends and acks that arrived together at a gateway, in one request: one NATS round trip
+   * and one handler dispatch for all of them, each item still checked, stored and answered
+   * on its own.
+   */
+  batch: defineRpc({
+    subject: SUBJECTS.delivery.batch,
+    service,
+    request: DeliveryBatchRequestSchema,
+    reply: DeliveryBatchReplySchema,
   }),
 } as const;
 

@@ -1,0 +1,125 @@
+/**
+ * `delivery.batch`: sends and acks in one request, each answered as its own RPC would be.
+ */
+import type { DeviceAddress, RequestOf } from '@parley/contracts';
+import { MAX_DELIVERY_BATCH_ITEMS, Rpc } from '@parley/contracts';
+import type { Harness } from './helpers';
+import { clientMessageId, content, mailboxCount, startHarness, userId } from './helpers';
+
+const D = Rpc.delivery;
+type Item = RequestOf<typeof D.batch>['items'][number];
+
+function send(
+  sender: DeviceAddress,
+  recipients: readonly DeviceAddress[],
+  id = clientMessageId(),
+): Item {
+  return {
+    op: 'send-pairwise',
+    request: {
+      sender,
+      clientMessageId: id,
+      envelopes: recipients.map((recipient) => ({
+        recipient,
+        type: 'message' as const,
+        content: content(`${id}->${recipient.userId}/${recipient.deviceId}`),
+      })),
+    },
+  };
+}
+
+describe('delivery.batch', () => {
+  let h: Harness;
+
+  beforeAll(async () => {
+    h = await startHarness('batch');
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it('answers every item on its own, in order: stored, refused, resent', async () => {
+    const alice = { userId: userId('alice'), deviceId: 1 };
+    const bob = { userId: userId('bob'), deviceId: 1 };
+    const bob2 = { userId: bob.userId, deviceId: 2 };
+    const carol = { userId: userId('carol'), deviceId: 1 };
+    await h.register(alice, bob, bob2, carol);
+    const first = send(alice, [bob, bob2]);
+    const { results } = await h.call(D.batch, {
+      items: [first, send(alice, [bob]), send(alice, [carol])],
+    });
+    expect(results).toHaveLength(3);
+    expect(results[0]).toEqual({
+      ok: expect.objectContaining({ recipients: 2, deduplicated: false }),
+    });
+    expect(results[1]).toEqual({
+      err: expect.objectContaining({
+        code: 'MISMATCHED_DEVICES',
+        details: { missing: [bob2], stale: [] },
+      }),
+    });
+    expect(results[2]).toEqual({
+      ok: expect.objectContaining({ recipients: 1, deduplicated: false }),
+    });
+
+    // The same client message id again is a resend, answered with the original.
+    const again = await h.call(D.batch, { items: [first] });
+    expect(again.results[0]).toEqual({
+      ok: expect.objectContaining({ recipients: 2, deduplicated: true }),
+    });
+    expect(await mailboxCount(h.db.url, bob)).toBe(1);
+    expect(await mailboxCount(h.db.url, carol)).toBe(1);
+  });
+
+  it('acks in a batch delete from the acking device only', async () => {
+    const alice = { userId: userId('alice'), deviceId: 1 };
+    const bob = { userId: userId('bob'), deviceId: 1 };
+    const carol = { userId: userId('carol'), deviceId: 1 };
+    await h.register(alice, bob, carol);
+    await h.call(D.batch, { items: [send(alice, [bob]), send(alice, [carol])] });
+    const ids = async (device: DeviceAddress) =>
+      (await h.call(D.fetchMailbox, { device })).messages.map((m) => m.messageId);
+    const [bobIds, carolIds] = [await ids(bob), await ids(carol)];
+    const { results } = await h.call(D.batch, {
+      items: [
+        { op: 'ack', request: { device: bob, messageIds: bobIds } },
+        // Carol's message id acked as bob: not his, nothing deleted.
+        { op: 'ack', request: { device: bob, messageIds: carolIds } },
+      ],
+    });
+    expect(results).toEqual([{ ok: { deleted: 1 } }, { ok: { deleted: 0 } }]);
+    expect(await mailboxCount(h.db.url, bob)).toBe(0);
+    expect(await mailboxCount(h.db.url, carol)).toBe(1);
+  });
+
+  it('refuses an empty or oversized batch, or a malformed item, with VALIDATION_FAILED', async () => {
+    const alice = { userId: userId('alice'), deviceId: 1 };
+    const bob = { userId: userId('bob'), deviceId: 1 };
+    // Sent raw, past the client's own checks: the service refuses them itself.
+    const raw = async (data: unknown) => {
+      const reply = await h.nc.request(
+        `${h.namespace}.${D.batch.subject}`,
+        JSON.stringify({ pattern: D.batch.subject, id: 'x', data }),
+        { timeout: 10_000 },
+      );
+      return JSON.parse(new TextDecoder().decode(reply.data)) as unknown;
+    };
+    const refused = { err: expect.objectContaining({ code: 'VALIDATION_FAILED' }) };
+    const wire = (item: Item) => ({
+      ...item,
+      request: JSON.parse(JSON.stringify({ ...item.request, envelopes: [] })) as unknown,
+    });
+    expect(await raw({ items: [] })).toMatchObject(refused);
+    const ack = { op: 'ack', request: { device: alice, messageIds: ['1'] } };
+    expect(await raw({ items: [ack] })).toEqual({
+      id: 'x',
+      response: { results: [{ ok: { deleted: 0 } }] },
+      isDisposed: true,
+    });
+    expect(
+      await raw({ items: Array.from({ length: MAX_DELIVERY_BATCH_ITEMS + 1 }, () => ack) }),
+    ).toMatchObject(refused);
+    expect(await raw({ items: [{ op: 'explode', request: {} }] })).toMatchObject(refused);
+    expect(await raw({ items: [wire(send(alice, [bob]))] })).toMatchObject(refused);
+  });
+});
