@@ -98,14 +98,11 @@ export function ed25519SecretToX25519(secretKey: Uint8Array): Uint8Array {
 
 // --- Hashing and key derivation ------------------------------------------------------
 
-/** HMAC-SHA256 with a key of any length (the one-shot call takes 32-byte keys only). */
-export function hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
-  const s = sodium();
-  if (key.length === s.crypto_auth_hmacsha256_KEYBYTES) return s.crypto_auth_hmacsha256(data, key);
-  const state = s.crypto_auth_hmacsha256_init(key);
-  s.crypto_auth_hmacsha256_update(state, data);
-  return s.crypto_auth_hmacsha256_final(state);
-}
+/**
+ * HMAC-SHA256, HMAC-SHA256 twice under one key, and HKDF-SHA256 (RFC 5869): libsodium's
+ * HMAC on the WASM module without the wrapper around each call (hmac-sha256.ts).
+ */
+export { hkdfSha256, hkdfSha256Into, hmacSha256, hmacSha256Pair } from './hmac-sha256';
 
 export function sha512(data: Uint8Array): Uint8Array {
   return sodium().crypto_hash_sha512(data);
@@ -113,34 +110,6 @@ export function sha512(data: Uint8Array): Uint8Array {
 
 export function sha256(data: Uint8Array): Uint8Array {
   return sodium().crypto_hash_sha256(data);
-}
-
-const ZERO_SALT = new Uint8Array(32);
-
-/** HKDF-SHA256 (RFC 5869): extract then expand. libsodium-wrappers does not export its own. */
-export function hkdfSha256(
-  ikm: Uint8Array,
-  salt: Uint8Array | undefined,
-  info: Uint8Array,
-  length: number,
-): Uint8Array {
-  if (length <= 0 || length > 255 * 32) throw new RangeError('HKDF length out of range');
-  const prk = hmacSha256(salt && salt.length > 0 ? salt : ZERO_SALT, ikm);
-  const out = new Uint8Array(length);
-  let previous: Uint8Array = new Uint8Array(0);
-  let offset = 0;
-  for (let counter = 1; offset < length; counter++) {
-    const input = new Uint8Array(previous.length + info.length + 1);
-    input.set(previous, 0);
-    input.set(info, previous.length);
-    input[input.length - 1] = counter;
-    previous = hmacSha256(prk, input);
-    out.set(previous.subarray(0, Math.min(32, length - offset)), offset);
-    offset += 32;
-  }
-  wipe(prk);
-  wipe(previous);
-  return out;
 }
 
 // --- AEAD ------------------------------------------------------------------------------

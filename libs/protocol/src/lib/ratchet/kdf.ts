@@ -4,7 +4,7 @@
  *   KDF_CK(ck)         = (HMAC-SHA256(ck, 0x02) -> ck', HMAC-SHA256(ck, 0x01) -> mk)
  */
 import { utf8 } from '../bytes';
-import { hkdfSha256, hmacSha256 } from '../crypto/primitives';
+import { hkdfSha256, hmacSha256Pair } from '../crypto/primitives';
 
 const ROOT_INFO = utf8.encode('Parley_Ratchet_Root_v1');
 const MESSAGE_KEY_CONSTANT = new Uint8Array([0x01]);
@@ -26,8 +26,11 @@ export interface ChainStep {
 }
 
 export function kdfChainKey(chainKey: Uint8Array): ChainStep {
-  return {
-    chainKey: hmacSha256(chainKey, CHAIN_KEY_CONSTANT),
-    messageKey: hmacSha256(chainKey, MESSAGE_KEY_CONSTANT),
-  };
+  // One keying of the HMAC for both outputs (hmac-sha256.ts).
+  const [messageKey, nextChainKey] = hmacSha256Pair(
+    chainKey,
+    MESSAGE_KEY_CONSTANT,
+    CHAIN_KEY_CONSTANT,
+  );
+  return { chainKey: nextChainKey, messageKey };
 }

@@ -9,15 +9,19 @@ import {
   AEAD_NONCE_BYTES,
   aeadDecrypt,
   aeadEncrypt,
-  hkdfSha256,
+  hkdfSha256Into,
   wipe,
 } from '../crypto/primitives';
 
 const MESSAGE_INFO = utf8.encode('Parley_Ratchet_Message_v1');
 
-function expand(messageKey: Uint8Array): { key: Uint8Array; nonce: Uint8Array } {
-  const okm = hkdfSha256(messageKey, undefined, MESSAGE_INFO, AEAD_KEY_BYTES + AEAD_NONCE_BYTES);
-  return { key: okm.subarray(0, AEAD_KEY_BYTES), nonce: okm.subarray(AEAD_KEY_BYTES) };
+// One key and nonce buffer for every message: filled by HKDF, used by one AEAD call, wiped.
+// (JS is single-threaded and the AEAD call does not re-enter.)
+const key = new Uint8Array(AEAD_KEY_BYTES);
+const nonce = new Uint8Array(AEAD_NONCE_BYTES);
+
+function expand(messageKey: Uint8Array): void {
+  hkdfSha256Into(messageKey, undefined, MESSAGE_INFO, key, nonce);
 }
 
 export function encryptWithMessageKey(
@@ -26,11 +30,12 @@ export function encryptWithMessageKey(
   associatedData: Uint8Array,
   header: Uint8Array,
 ): Uint8Array {
-  const { key, nonce } = expand(messageKey);
+  expand(messageKey);
   try {
     return aeadEncrypt(key, nonce, plaintext, concatBytes(associatedData, header));
   } finally {
     wipe(key);
+    wipe(nonce);
   }
 }
 
@@ -41,10 +46,11 @@ export function decryptWithMessageKey(
   associatedData: Uint8Array,
   header: Uint8Array,
 ): Uint8Array {
-  const { key, nonce } = expand(messageKey);
+  expand(messageKey);
   try {
     return aeadDecrypt(key, nonce, ciphertext, concatBytes(associatedData, header));
   } finally {
     wipe(key);
+    wipe(nonce);
   }
 }

@@ -23,7 +23,7 @@ import {
   encodeSenderKeyMessage,
   encodeSenderKeySignedBody,
   senderKeyAssociatedData,
-  senderKeySignedBytes,
+  senderKeySignedBytesForVerify,
 } from './sender-key-message';
 import { wipe } from '../crypto/primitives';
 
@@ -69,7 +69,9 @@ export function decryptSenderKeyMessage(
   }
   const chain = state.chainFor(m.chainId);
   if (!chain) throw new UnknownSenderKeyError(`no sender chain ${m.chainId}`);
-  if (!ed25519Verify(chain.signingPublicKey, senderKeySignedBytes(m.bodyBytes), m.signature)) {
+  if (
+    !ed25519Verify(chain.signingPublicKey, senderKeySignedBytesForVerify(m.bodyBytes), m.signature)
+  ) {
     throw new InvalidSignatureError('sender-key message: signature does not verify');
   }
   const plan = chain.planReceive(m.iteration);

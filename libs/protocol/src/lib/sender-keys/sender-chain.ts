@@ -12,7 +12,7 @@ import {
   MAX_SENDER_KEY_SKIP,
   MAX_SKIPPED_SENDER_KEYS,
 } from './constants';
-import { messageKeySeed, nextChainKey } from './sender-chain-key';
+import { senderChainStep } from './sender-chain-key';
 
 export interface SenderChainParams {
   readonly chainId: number;
@@ -80,10 +80,9 @@ export class SenderChain {
     if (iteration > MAX_SENDER_KEY_ITERATION) {
       throw new InvalidStateError('sender chain exhausted: rotate the sender key');
     }
-    const seed = messageKeySeed(this.chainKeyValue);
-    const next = nextChainKey(this.chainKeyValue);
+    const { seed, nextChainKey } = senderChainStep(this.chainKeyValue);
     wipe(this.chainKeyValue);
-    this.chainKeyValue = next;
+    this.chainKeyValue = nextChainKey;
     this.iterationValue = iteration + 1;
     return { iteration, seed };
   }
@@ -97,14 +96,7 @@ export class SenderChain {
     if (iteration < this.iterationValue) {
       const seed = this.skippedSeeds.get(iteration);
       if (!seed) throw new DuplicateMessageError(iteration);
-      return {
-        seed,
-        commit: () => {
-          this.skippedSeeds.delete(iteration);
-          wipe(seed);
-        },
-        discard: () => undefined,
-      };
+      return new SkippedSeedReceive(this, iteration, seed);
     }
     const gap = iteration - this.iterationValue;
     if (gap > MAX_SENDER_KEY_SKIP) throw new TooManySkippedError(gap, MAX_SENDER_KEY_SKIP);
@@ -112,31 +104,33 @@ export class SenderChain {
     const derived: Array<[number, Uint8Array]> = [];
     let chainKey = this.chainKeyValue;
     for (let i = this.iterationValue; i < iteration; i++) {
-      derived.push([i, messageKeySeed(chainKey)]);
-      const next = nextChainKey(chainKey);
+      const step = senderChainStep(chainKey);
+      derived.push([i, step.seed]);
       if (chainKey !== this.chainKeyValue) wipe(chainKey);
-      chainKey = next;
+      chainKey = step.nextChainKey;
     }
-    const seed = messageKeySeed(chainKey);
-    const after = nextChainKey(chainKey);
+    const { seed, nextChainKey } = senderChainStep(chainKey);
     if (chainKey !== this.chainKeyValue) wipe(chainKey);
+    return new ForwardReceive(this, iteration, seed, nextChainKey, derived);
+  }
 
-    return {
-      seed,
-      commit: () => {
-        for (const [i, s] of derived) this.skippedSeeds.set(i, s);
-        this.evictOverflow();
-        wipe(this.chainKeyValue);
-        this.chainKeyValue = after;
-        this.iterationValue = iteration + 1;
-        wipe(seed);
-      },
-      discard: () => {
-        for (const [, s] of derived) wipe(s);
-        wipe(after);
-        wipe(seed);
-      },
-    };
+  /** ForwardReceive.commit: the chain moves past `iteration`, keeping the seeds it skipped. */
+  commitForward(
+    iteration: number,
+    nextChainKey: Uint8Array,
+    skipped: ReadonlyArray<readonly [number, Uint8Array]>,
+  ): void {
+    for (const [i, s] of skipped) this.skippedSeeds.set(i, s);
+    this.evictOverflow();
+    wipe(this.chainKeyValue);
+    this.chainKeyValue = nextChainKey;
+    this.iterationValue = iteration + 1;
+  }
+
+  /** SkippedSeedReceive.commit: the kept seed for `iteration` is used up. */
+  commitSkipped(iteration: number): void {
+    wipe(this.skippedSeeds.get(iteration));
+    this.skippedSeeds.delete(iteration);
   }
 
   private evictOverflow(): void {
@@ -152,5 +146,44 @@ export class SenderChain {
     wipe(this.signingSecretKey);
     for (const s of this.skippedSeeds.values()) wipe(s);
     this.skippedSeeds.clear();
+  }
+}
+
+/** A message past the chain's position: the chain steps forward only on commit. */
+class ForwardReceive implements ReceivePlan {
+  constructor(
+    private readonly chain: SenderChain,
+    private readonly iteration: number,
+    readonly seed: Uint8Array,
+    private readonly nextChainKey: Uint8Array,
+    private readonly skipped: ReadonlyArray<readonly [number, Uint8Array]>,
+  ) {}
+
+  commit(): void {
+    this.chain.commitForward(this.iteration, this.nextChainKey, this.skipped);
+    wipe(this.seed);
+  }
+
+  discard(): void {
+    for (const [, s] of this.skipped) wipe(s);
+    wipe(this.nextChainKey);
+    wipe(this.seed);
+  }
+}
+
+/** A delayed message whose seed the chain kept: the seed is dropped only on commit. */
+class SkippedSeedReceive implements ReceivePlan {
+  constructor(
+    private readonly chain: SenderChain,
+    private readonly iteration: number,
+    readonly seed: Uint8Array,
+  ) {}
+
+  commit(): void {
+    this.chain.commitSkipped(this.iteration);
+  }
+
+  discard(): void {
+    // The seed stays in the chain for a genuine copy of the message.
   }
 }

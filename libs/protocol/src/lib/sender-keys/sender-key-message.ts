@@ -84,6 +84,23 @@ export function senderKeySignedBytes(bodyBytes: Uint8Array): Uint8Array {
   return concatBytes(VERSION_PREFIX, bodyBytes);
 }
 
+/** Reused for verifying typical messages; larger ones get their own buffer. */
+const VERIFY_SCRATCH_BYTES = 2048;
+const verifyScratch = new Uint8Array(VERIFY_SCRATCH_BYTES);
+
+/**
+ * senderKeySignedBytes for checking a received message's signature, without an allocation
+ * for typical sizes: the view is valid only until the next call. The bytes are the public
+ * wire bytes, never a secret.
+ */
+export function senderKeySignedBytesForVerify(bodyBytes: Uint8Array): Uint8Array {
+  const length = bodyBytes.length + 1;
+  if (length > VERIFY_SCRATCH_BYTES) return senderKeySignedBytes(bodyBytes);
+  verifyScratch[0] = WIRE_VERSION;
+  verifyScratch.set(bodyBytes, 1);
+  return verifyScratch.subarray(0, length);
+}
+
 export function encodeSenderKeyMessage(bodyBytes: Uint8Array, signature: Uint8Array): Uint8Array {
   return encodeFlat(
     [

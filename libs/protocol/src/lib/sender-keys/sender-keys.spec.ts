@@ -4,6 +4,7 @@ import {
   DecodeError,
   DuplicateMessageError,
   InvalidArgumentError,
+  InvalidSignatureError,
   InvalidStateError,
   TooManySkippedError,
   UnknownSenderKeyError,
@@ -19,7 +20,7 @@ import {
 import { decryptSenderKeyMessage, encryptSenderKeyMessage } from './group-cipher';
 import { createOwnSenderKey, rotateOwnSenderKey, senderKeyRotationDue } from './own-sender-key';
 import { SenderChain } from './sender-chain';
-import { messageKeySeed, nextChainKey } from './sender-chain-key';
+import { messageKeySeed, nextChainKey, senderChainStep } from './sender-chain-key';
 import {
   createSenderKeyDistribution,
   decodeSenderKeyDistribution,
@@ -56,6 +57,12 @@ describe('sender chain KDF', () => {
       'c4ede064b5f2a51225b2175e5b84fb73f9cec689ac3d912ac4878f7ebeab0149',
     );
     expect(toHex(nextChainKey(ck))).toBe(
+      'ed50b271f4852277c8218e209858d8bd32a3228a9e4fb6b5a16fb9b4755c53bc',
+    );
+    // The step the chain uses keys the HMAC once for both and gives the same two values.
+    const step = senderChainStep(ck);
+    expect(toHex(step.seed)).toBe('c4ede064b5f2a51225b2175e5b84fb73f9cec689ac3d912ac4878f7ebeab0149');
+    expect(toHex(step.nextChainKey)).toBe(
       'ed50b271f4852277c8218e209858d8bd32a3228a9e4fb6b5a16fb9b4755c53bc',
     );
   });
@@ -241,6 +248,23 @@ describe('Sender Keys', () => {
     expect(
       decryptSenderKeyMessage(bob, encryptSenderKeyMessage(alice, new Uint8Array(0))).length,
     ).toBe(0);
+  });
+
+  it('verifies messages past the reused verify buffer and after it, and refuses a forged large one', () => {
+    const { alice, bob } = setup();
+    const large = new Uint8Array(3000).fill(5);
+    const small = text('after a large one');
+    const m1 = encryptSenderKeyMessage(alice, large);
+    const m2 = encryptSenderKeyMessage(alice, small);
+    const forged = encryptSenderKeyMessage(alice, large);
+    forged[forged.length - 1]! ^= 1; // the signature's last byte
+    expect(() => decryptSenderKeyMessage(bob, forged)).toThrow(InvalidSignatureError);
+    expect(decryptSenderKeyMessage(bob, m1)).toEqual(large);
+    expect(decryptSenderKeyMessage(bob, m2)).toEqual(small);
+    // A small message whose signature covered other bytes still fails after a valid one.
+    const m3 = encryptSenderKeyMessage(alice, text('third'));
+    m3[m3.length - 1]! ^= 1;
+    expect(() => decryptSenderKeyMessage(bob, m3)).toThrow(InvalidSignatureError);
   });
 
   it('refuses to send past the last iteration (the chain must rotate)', () => {

@@ -9,27 +9,28 @@ import {
   AEAD_NONCE_BYTES,
   aeadDecrypt,
   aeadEncrypt,
-  hkdfSha256,
+  hkdfSha256Into,
   wipe,
 } from '../crypto/primitives';
 
 const MESSAGE_KEY_INFO = utf8.encode('Parley_SenderKey_Message_v1');
 
-function expand(seed: Uint8Array): { okm: Uint8Array; key: Uint8Array; nonce: Uint8Array } {
-  const okm = hkdfSha256(seed, undefined, MESSAGE_KEY_INFO, AEAD_KEY_BYTES + AEAD_NONCE_BYTES);
-  return { okm, key: okm.subarray(0, AEAD_KEY_BYTES), nonce: okm.subarray(AEAD_KEY_BYTES) };
-}
+// One key and nonce buffer for every message: filled by HKDF, used by one AEAD call, wiped.
+// (JS is single-threaded and the AEAD call does not re-enter.)
+const aeadKey = new Uint8Array(AEAD_KEY_BYTES);
+const aeadNonce = new Uint8Array(AEAD_NONCE_BYTES);
 
 export function sealWithSeed(
   seed: Uint8Array,
   plaintext: Uint8Array,
   associatedData: Uint8Array,
 ): Uint8Array {
-  const { okm, key, nonce } = expand(seed);
+  hkdfSha256Into(seed, undefined, MESSAGE_KEY_INFO, aeadKey, aeadNonce);
   try {
-    return aeadEncrypt(key, nonce, plaintext, associatedData);
+    return aeadEncrypt(aeadKey, aeadNonce, plaintext, associatedData);
   } finally {
-    wipe(okm);
+    wipe(aeadKey);
+    wipe(aeadNonce);
   }
 }
 
@@ -39,10 +40,11 @@ export function openWithSeed(
   ciphertext: Uint8Array,
   associatedData: Uint8Array,
 ): Uint8Array {
-  const { okm, key, nonce } = expand(seed);
+  hkdfSha256Into(seed, undefined, MESSAGE_KEY_INFO, aeadKey, aeadNonce);
   try {
-    return aeadDecrypt(key, nonce, ciphertext, associatedData);
+    return aeadDecrypt(aeadKey, aeadNonce, ciphertext, associatedData);
   } finally {
-    wipe(okm);
+    wipe(aeadKey);
+    wipe(aeadNonce);
   }
 }
