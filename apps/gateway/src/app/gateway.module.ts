@@ -19,6 +19,7 @@ import { ConnectionRegistry } from './live/connection.registry';
 import { LiveDeliveryRouter } from './live/live-delivery.router';
 import { LiveEventsRelay } from './live/live-events.relay';
 import { LiveSends } from './live/live-sends';
+import { DeliveryBatcher } from './delivery/delivery-batcher';
 import { LiveSocketServer } from './live/live-socket.server';
 import { MailboxController } from './messages/mailbox.controller';
 import { MessagesController } from './messages/messages.controller';
@@ -53,6 +54,7 @@ import { DeviceThrottlerGuard } from './rate-limit/device-throttler.guard';
     LiveDeliveryRouter,
     LiveEventsRelay,
     LiveSends,
+    DeliveryBatcher,
     LiveSocketServer,
     // Order matters: authentication first, so the limiter counts per device.
     { provide: APP_GUARD, useClass: DeviceAuthGuard },

@@ -5,15 +5,10 @@
  * codes; the reply is `sent` or `error`, both carrying the frame's `id`.
  */
 import { Inject, Injectable } from '@nestjs/common';
-import type { DeviceAddress, ReplyWireOf } from '@parley/contracts';
-import {
-  Rpc,
-  SendFrameSchema,
-  SendGroupFrameSchema,
-  validationErrorFromZod,
-} from '@parley/contracts';
-import { RpcClient } from '@parley/server-kit';
+import type { DeviceAddress, ReplyWireOf, Rpc } from '@parley/contracts';
+import { SendFrameSchema, SendGroupFrameSchema, validationErrorFromZod } from '@parley/contracts';
 import type { z } from 'zod';
+import { DeliveryBatcher } from '../delivery/delivery-batcher';
 import { groupSendRequest, pairwiseSendRequest } from '../messages/delivery-requests';
 import { errorFrame, readFrameId } from './frame-errors';
 import type { ServerFrame } from './live-frames';
@@ -26,7 +21,7 @@ interface Stored {
 
 @Injectable()
 export class LiveSends {
-  constructor(@Inject(RpcClient) private readonly rpc: RpcClient) {}
+  constructor(@Inject(DeliveryBatcher) private readonly delivery: DeliveryBatcher) {}
 
   /** The reply to a send frame (`frame` is the parsed JSON, its type `send` or `send-group`). */
   async reply(sender: DeviceAddress, frame: Record<string, unknown>): Promise<ServerFrame> {
@@ -53,10 +48,7 @@ export class LiveSends {
     const parsed = SendFrameSchema.safeParse(frame);
     if (!parsed.success) throw validationErrorFromZod(parsed.error, 'send frame');
     const raw = frame as z.input<typeof SendFrameSchema>;
-    const reply = await this.rpc.requestWire(
-      Rpc.delivery.sendPairwise,
-      pairwiseSendRequest(sender, parsed.data, raw),
-    );
+    const reply = await this.delivery.sendPairwise(pairwiseSendRequest(sender, parsed.data, raw));
     return { id: parsed.data.id, reply };
   }
 
@@ -64,8 +56,7 @@ export class LiveSends {
     const parsed = SendGroupFrameSchema.safeParse(frame);
     if (!parsed.success) throw validationErrorFromZod(parsed.error, 'send-group frame');
     const raw = frame as z.input<typeof SendGroupFrameSchema>;
-    const reply = await this.rpc.requestWire(
-      Rpc.delivery.sendGroup,
+    const reply = await this.delivery.sendGroup(
       groupSendRequest(sender, parsed.data.groupId, parsed.data, raw),
     );
     return { id: parsed.data.id, reply };

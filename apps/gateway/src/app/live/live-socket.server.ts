@@ -19,11 +19,10 @@ import type { DeviceAddress } from '@parley/contracts';
 import {
   Events,
   PayloadTooLargeError,
-  Rpc,
   SEND_FRAME_TYPES,
   validationErrorFromZod,
 } from '@parley/contracts';
-import { EventBus, PARLEY_CONFIG, PARLEY_LOGGER, RpcClient } from '@parley/server-kit';
+import { EventBus, PARLEY_CONFIG, PARLEY_LOGGER } from '@parley/server-kit';
 import type { Server as HttpServer } from 'node:http';
 import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
@@ -43,6 +42,7 @@ import {
   CLOSE_UNAUTHENTICATED,
   ClientFrameSchema,
 } from './live-frames';
+import { DeliveryBatcher } from '../delivery/delivery-batcher';
 import { LiveSends } from './live-sends';
 
 export const LIVE_PATH = '/v1/ws';
@@ -65,7 +65,7 @@ export class LiveSocketServer implements OnApplicationBootstrap, OnModuleDestroy
     @Inject(ConnectionRegistry) private readonly registry: ConnectionRegistry<WebSocket>,
     @Inject(EventBus) private readonly events: EventBus,
     @Inject(LiveDeliveryRouter) private readonly router: LiveDeliveryRouter,
-    @Inject(RpcClient) private readonly rpc: RpcClient,
+    @Inject(DeliveryBatcher) private readonly delivery: DeliveryBatcher,
     @Inject(LiveSends) private readonly sends: LiveSends,
     @Inject(PARLEY_CONFIG) private readonly config: GatewayConfig,
     @Inject(PARLEY_LOGGER) private readonly logger: Logger,
@@ -234,10 +234,7 @@ export class LiveSocketServer implements OnApplicationBootstrap, OnModuleDestroy
   ): Promise<void> {
     const id = frame.id === undefined ? {} : { id: frame.id };
     try {
-      const { deleted } = await this.rpc.requestWire(Rpc.delivery.ack, {
-        device,
-        messageIds: frame.messageIds,
-      });
+      const { deleted } = await this.delivery.ack({ device, messageIds: frame.messageIds });
       send(ws, { type: 'acked', ...id, deleted });
     } catch (error) {
       send(ws, errorFrame(error, frame.id, 'ack failed'));

@@ -12,6 +12,7 @@ import {
 import { RpcClient } from '@parley/server-kit';
 import type { z } from 'zod';
 import { CurrentDevice } from '../auth/device-auth.guard';
+import { DeliveryBatcher } from '../delivery/delivery-batcher';
 import { ZodQuery } from '../http/params';
 import { ApiZodBody, openApiSchema, ZodBody } from '../http/zod-body';
 
@@ -19,7 +20,10 @@ import { ApiZodBody, openApiSchema, ZodBody } from '../http/zod-body';
 @ApiBearerAuth()
 @Controller('v1/mailbox')
 export class MailboxController {
-  constructor(@Inject(RpcClient) private readonly rpc: RpcClient) {}
+  constructor(
+    @Inject(RpcClient) private readonly rpc: RpcClient,
+    @Inject(DeliveryBatcher) private readonly delivery: DeliveryBatcher,
+  ) {}
 
   @Get()
   @ApiOperation({
@@ -52,6 +56,6 @@ export class MailboxController {
     @CurrentDevice() device: DeviceAddress,
     @ZodBody(AckBodySchema) body: z.output<typeof AckBodySchema>,
   ): Promise<z.input<typeof AckReplyBodySchema>> {
-    return this.rpc.requestWire(Rpc.delivery.ack, { device, messageIds: body.messageIds });
+    return this.delivery.ack({ device, messageIds: body.messageIds });
   }
 }

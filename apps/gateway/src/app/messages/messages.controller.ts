@@ -8,16 +8,15 @@ import { Body, Controller, HttpCode, Inject, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { DeviceAddress } from '@parley/contracts';
 import {
-  Rpc,
   SendGroupMessageBodySchema,
   SendMessageBodySchema,
   SendMessageReplySchema,
 } from '@parley/contracts';
-import { RpcClient } from '@parley/server-kit';
 import type { z } from 'zod';
 import { CurrentDevice } from '../auth/device-auth.guard';
 import { GroupIdParam } from '../http/params';
 import { ApiZodBody, openApiSchema, ZodBody } from '../http/zod-body';
+import { DeliveryBatcher } from '../delivery/delivery-batcher';
 import { groupSendRequest, pairwiseSendRequest } from './delivery-requests';
 
 type SendReply = z.input<typeof SendMessageReplySchema>;
@@ -29,7 +28,7 @@ type SendReply = z.input<typeof SendMessageReplySchema>;
 @ApiBearerAuth()
 @Controller('v1')
 export class MessagesController {
-  constructor(@Inject(RpcClient) private readonly rpc: RpcClient) {}
+  constructor(@Inject(DeliveryBatcher) private readonly delivery: DeliveryBatcher) {}
 
   @Post('messages')
   @HttpCode(200)
@@ -45,7 +44,7 @@ export class MessagesController {
     @ZodBody(SendMessageBodySchema) body: z.output<typeof SendMessageBodySchema>,
     @Body() raw: z.input<typeof SendMessageBodySchema>,
   ): Promise<SendReply> {
-    return this.rpc.requestWire(Rpc.delivery.sendPairwise, pairwiseSendRequest(sender, body, raw));
+    return this.delivery.sendPairwise(pairwiseSendRequest(sender, body, raw));
   }
 
   @Post('groups/:groupId/messages')
@@ -64,9 +63,6 @@ export class MessagesController {
     @ZodBody(SendGroupMessageBodySchema) body: z.output<typeof SendGroupMessageBodySchema>,
     @Body() raw: z.input<typeof SendGroupMessageBodySchema>,
   ): Promise<SendReply> {
-    return this.rpc.requestWire(
-      Rpc.delivery.sendGroup,
-      groupSendRequest(sender, groupId, body, raw),
-    );
+    return this.delivery.sendGroup(groupSendRequest(sender, groupId, body, raw));
   }
 }

@@ -1,0 +1,109 @@
+import type { RequestWireOf, RpcContract } from '@parley/contracts';
+import { ConflictError, MAX_DELIVERY_BATCH_ITEMS, Rpc, UnavailableError } from '@parley/contracts';
+import type { RpcClient } from '@parley/server-kit';
+import { BATCH_MAX_BYTES, DeliveryBatcher } from './delivery-batcher';
+
+type BatchWire = RequestWireOf<typeof Rpc.delivery.batch>;
+type Item = BatchWire['items'][number];
+type SendWire = RequestWireOf<typeof Rpc.delivery.sendPairwise>;
+
+/** Records what the batcher asks of message-delivery; answers with `answer`. */
+function fakeRpc(answer: (subject: string, data: unknown) => Promise<unknown>) {
+  const calls: { subject: string; data: unknown }[] = [];
+  const rpc = {
+    requestWire: (contract: RpcContract, data: unknown) => {
+      calls.push({ subject: contract.subject, data });
+      return answer(contract.subject, data);
+    },
+  } as unknown as RpcClient;
+  return { rpc, calls };
+}
+
+const sender = { userId: 'alice', deviceId: 1 };
+const send = (id: string, content = 'AAAA') => ({
+  sender,
+  clientMessageId: id,
+  envelopes: [{ recipient: { userId: 'bob', deviceId: 1 }, type: 'message' as const, content }],
+});
+const idOf = (item: Item) =>
+  'clientMessageId' in item.request ? item.request.clientMessageId : '';
+const itemsOf = (data: unknown) => (data as BatchWire).items;
+const reply = (id: string) => ({
+  clientMessageId: id,
+  storedAt: 1,
+  recipients: 1,
+  deduplicated: false,
+});
+
+describe('DeliveryBatcher', () => {
+  it('sends what arrives in one turn as one batch and answers each caller with its own result', async () => {
+    const { rpc, calls } = fakeRpc((_s, data) =>
+      Promise.resolve({
+        results: itemsOf(data).map((item) =>
+          item.op === 'ack'
+            ? { ok: { deleted: item.request.messageIds.length } }
+            : idOf(item) === 'bad'
+              ? { err: new ConflictError('client-message-id-reused', 'reused').toJSON() }
+              : { ok: reply(idOf(item)) },
+        ),
+      }),
+    );
+    const batcher = new DeliveryBatcher(rpc);
+    const a = batcher.sendPairwise(send('a'));
+    const bad = batcher.sendPairwise(send('bad'));
+    const ack = batcher.ack({ device: sender, messageIds: ['1', '2'] });
+    await expect(a).resolves.toEqual(reply('a'));
+    await expect(bad).rejects.toMatchObject({
+      code: 'CONFLICT',
+      reason: 'client-message-id-reused',
+    });
+    await expect(ack).resolves.toEqual({ deleted: 2 });
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.subject).toBe(Rpc.delivery.batch.subject);
+    expect(itemsOf(calls[0]!.data).map((i) => i.op)).toEqual([
+      'send-pairwise',
+      'send-pairwise',
+      'ack',
+    ]);
+  });
+
+  it('splits at the item bound and sends an oversized send alone as its own RPC', async () => {
+    const { rpc, calls } = fakeRpc((subject, data) =>
+      Promise.resolve(
+        subject === Rpc.delivery.batch.subject
+          ? { results: itemsOf(data).map((i) => ({ ok: reply(idOf(i)) })) }
+          : reply((data as SendWire).clientMessageId),
+      ),
+    );
+    const batcher = new DeliveryBatcher(rpc);
+    const sends = Array.from({ length: MAX_DELIVERY_BATCH_ITEMS + 3 }, (_, i) =>
+      batcher.sendPairwise(send(`m${i}`)),
+    );
+    const big = batcher.sendPairwise(send('big', 'A'.repeat(BATCH_MAX_BYTES)));
+    await Promise.all([...sends, big]);
+    const batches = calls.filter((c) => c.subject === Rpc.delivery.batch.subject);
+    expect(batches.map((b) => itemsOf(b.data).length)).toEqual([MAX_DELIVERY_BATCH_ITEMS, 3]);
+    expect(calls.filter((c) => c.subject === Rpc.delivery.sendPairwise.subject)).toHaveLength(1);
+  });
+
+  it('fails every item of a batch whose request failed, with that error', async () => {
+    const down = new UnavailableError('no-responders', 'no service answers');
+    const { rpc } = fakeRpc(() => Promise.reject(down));
+    const batcher = new DeliveryBatcher(rpc);
+    const results = await Promise.allSettled([
+      batcher.sendPairwise(send('a')),
+      batcher.ack({ device: sender, messageIds: ['1'] }),
+    ]);
+    expect(results.map((r) => (r.status === 'rejected' ? (r.reason as unknown) : r.value))).toEqual(
+      [down, down],
+    );
+  });
+
+  it('rejects a caller whose result is missing from a short reply', async () => {
+    const { rpc } = fakeRpc(() => Promise.resolve({ results: [{ ok: reply('a') }] }));
+    const batcher = new DeliveryBatcher(rpc);
+    const [a, b] = [batcher.sendPairwise(send('a')), batcher.sendPairwise(send('b'))];
+    await expect(a).resolves.toEqual(reply('a'));
+    await expect(b).rejects.toMatchObject({ code: 'INTERNAL' });
+  });
+});

@@ -1,0 +1,107 @@
+/**
+ * The gateway's way to message-delivery for sends and acks: what arrives in one turn of the
+ * event loop (frames from many sockets, HTTP requests) goes as ONE `delivery.batch` request,
+ * and each caller gets its own reply or typed error back, as if it had asked alone. Under
+ * load this turns one NATS round trip and one handler dispatch per send into one per batch
+ * (profiles: the per-request cost of nats.js and Nest's transport was most of both sides'
+ * CPU per message); at low load a batch holds one item and costs what a single request did.
+ *
+ * A send too big to share a batch (over BATCH_MAX_BYTES) goes alone as its own RPC, so a
+ * batch stays well under the NATS payload limit. If the batch request itself fails
+ * (timeout, no responders), every item in it fails with that error, exactly as each single
+ * request would have.
+ */
+import { Inject, Injectable } from '@nestjs/common';
+import type { ReplyWireOf, RequestWireOf } from '@parley/contracts';
+import {
+  InternalError,
+  MAX_DELIVERY_BATCH_ITEMS,
+  parleyErrorFromJSON,
+  Rpc,
+} from '@parley/contracts';
+import { RpcClient } from '@parley/server-kit';
+
+const D = Rpc.delivery;
+type SendPairwiseWire = RequestWireOf<typeof D.sendPairwise>;
+type SendGroupWire = RequestWireOf<typeof D.sendGroup>;
+type AckWire = RequestWireOf<typeof D.ack>;
+type SendReplyWire = ReplyWireOf<typeof D.sendPairwise>;
+type AckReplyWire = ReplyWireOf<typeof D.ack>;
+type Item = RequestWireOf<typeof D.batch>['items'][number];
+
+/** Estimated wire bytes per batch (the NATS default max_payload is 1 MiB). */
+export const BATCH_MAX_BYTES = 256 * 1024;
+/** Per envelope or id, beyond its content: addresses, ids, JSON punctuation. */
+const ITEM_OVERHEAD_BYTES = 160;
+
+interface Pending {
+  readonly item: Item;
+  resolve(reply: unknown): void;
+  reject(error: unknown): void;
+}
+
+@Injectable()
+export class DeliveryBatcher {
+  private queue: Pending[] = [];
+  private queuedBytes = 0;
+  private scheduled = false;
+
+  constructor(@Inject(RpcClient) private readonly rpc: RpcClient) {}
+
+  sendPairwise(request: SendPairwiseWire): Promise<SendReplyWire> {
+    const bytes = request.envelopes.reduce(
+      (n, e) => n + e.content.length + ITEM_OVERHEAD_BYTES,
+      ITEM_OVERHEAD_BYTES,
+    );
+    if (bytes > BATCH_MAX_BYTES) return this.rpc.requestWire(D.sendPairwise, request);
+    return this.submit({ op: 'send-pairwise', request }, bytes) as Promise<SendReplyWire>;
+  }
+
+  sendGroup(request: SendGroupWire): Promise<SendReplyWire> {
+    const bytes = request.ciphertext.length + ITEM_OVERHEAD_BYTES;
+    if (bytes > BATCH_MAX_BYTES) return this.rpc.requestWire(D.sendGroup, request);
+    return this.submit({ op: 'send-group', request }, bytes) as Promise<SendReplyWire>;
+  }
+
+  ack(request: AckWire): Promise<AckReplyWire> {
+    const bytes = (request.messageIds.length + 1) * ITEM_OVERHEAD_BYTES;
+    return this.submit({ op: 'ack', request }, bytes) as Promise<AckReplyWire>;
+  }
+
+  private submit(item: Item, bytes: number): Promise<unknown> {
+    if (this.queuedBytes + bytes > BATCH_MAX_BYTES) this.flush();
+    return new Promise((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      this.queuedBytes += bytes;
+      if (this.queue.length >= MAX_DELIVERY_BATCH_ITEMS) this.flush();
+      else if (!this.scheduled) {
+        this.scheduled = true;
+        // Everything read from the sockets in this I/O phase joins the batch.
+        setImmediate(() => {
+          this.scheduled = false;
+          this.flush();
+        });
+      }
+    });
+  }
+
+  private flush(): void {
+    const batch = this.queue;
+    if (batch.length === 0) return;
+    this.queue = [];
+    this.queuedBytes = 0;
+    this.rpc.requestWire(D.batch, { items: batch.map((p) => p.item) }).then(
+      ({ results }) => {
+        batch.forEach((pending, i) => {
+          const result = results[i];
+          if (result === undefined) pending.reject(new InternalError('batch reply too short'));
+          else if ('ok' in result) pending.resolve(result.ok);
+          else pending.reject(parleyErrorFromJSON(result.err));
+        });
+      },
+      (error: unknown) => {
+        for (const pending of batch) pending.reject(error);
+      },
+    );
+  }
+}
