@@ -176,6 +176,23 @@ describe.each([
     wipe(a);
     expect(constantTimeEqual(a, new Uint8Array(32))).toBe(true);
     expect(constantTimeEqual(b, new Uint8Array(32))).toBe(false);
+    // The native backend writes small outputs to a reused buffer and hands out copies: a
+    // later call must not change an earlier output.
+    const ed = ed25519KeyPair(deterministicRandom('owned ed'));
+    const first = [
+      ed25519Sign(ed.privateKey, utf8.encode('one')),
+      ed25519PublicToX25519(ed.publicKey),
+      ed25519SecretToX25519(ed.privateKey),
+      x25519PublicFromPrivate(kp.privateKey),
+    ];
+    const before = first.map(toHex);
+    ed25519Sign(ed.privateKey, utf8.encode('two'));
+    const other = ed25519KeyPair(deterministicRandom('owned ed 2'));
+    ed25519PublicToX25519(other.publicKey);
+    x25519PublicFromPrivate(ed25519SecretToX25519(other.privateKey));
+    x25519(kp.privateKey, other.publicKey.slice());
+    expect(first.map(toHex)).toEqual(before);
+    expect(ed25519Verify(ed.publicKey, utf8.encode('one'), first[0] as Uint8Array)).toBe(true);
   });
 });
 

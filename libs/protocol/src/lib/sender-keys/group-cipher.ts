@@ -22,7 +22,7 @@ import {
   decodeSenderKeyMessage,
   encodeSenderKeyMessage,
   encodeSenderKeySignedBody,
-  senderKeyAssociatedData,
+  senderKeyAssociatedDataForAead,
   senderKeySignedBytesForVerify,
 } from './sender-key-message';
 import { wipe } from '../crypto/primitives';
@@ -43,7 +43,7 @@ export function encryptSenderKeyMessage(own: SenderKeyState, plaintext: Uint8Arr
       chainId: chain.chainId,
       iteration: step.iteration,
     };
-    const ciphertext = sealWithSeed(step.seed, plaintext, senderKeyAssociatedData(header));
+    const ciphertext = sealWithSeed(step.seed, plaintext, senderKeyAssociatedDataForAead(header));
     const signed = encodeSenderKeySignedBody(header, ciphertext);
     const signature = ed25519Sign(signingSecretKey, signed);
     return encodeSenderKeyMessage(signed.subarray(1), signature);
@@ -77,7 +77,7 @@ export function decryptSenderKeyMessage(
   const plan = chain.planReceive(m.iteration);
   let plaintext: Uint8Array;
   try {
-    plaintext = openWithSeed(plan.seed, m.ciphertext, senderKeyAssociatedData(m));
+    plaintext = openWithSeed(plan.seed, m.ciphertext, senderKeyAssociatedDataForAead(m));
   } catch (e) {
     plan.discard();
     throw e;

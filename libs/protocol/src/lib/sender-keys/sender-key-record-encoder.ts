@@ -114,19 +114,24 @@ function writeChain(out: Uint8Array, pos: number, c: ChainRecordFields): number 
 
 /** [version byte][SenderKeyRecordMessage], byte-identical to encodeVersioned(...). */
 export function encodeSenderKeyRecord(r: RecordFields, versionByte: number): Uint8Array {
-  const chainSizes = r.chains.map(chainSize);
+  // Plain loops: this runs after every message, and the usual record has one chain.
+  const chains = r.chains;
+  const chainSizes: number[] = [];
   let size = 1 + bytesSize(r.groupId) + bytesSize(r.distributionId);
-  for (const s of chainSizes) size += nestedSize(s);
+  for (let i = 0; i < chains.length; i++) {
+    const s = chainSize(chains[i] as ChainRecordFields);
+    chainSizes.push(s);
+    size += nestedSize(s);
+  }
   const out = new Uint8Array(size);
   out[0] = versionByte;
   let pos = writeBytes(out, 1, RECORD_GROUP_ID, r.groupId);
   pos = writeBytes(out, pos, RECORD_DISTRIBUTION_ID, r.distributionId);
-  r.chains.forEach((c, i) => {
-    const s = chainSizes[i] as number;
+  for (let i = 0; i < chains.length; i++) {
     out[pos++] = RECORD_CHAIN;
-    pos = writeVarint(out, pos, s);
-    pos = writeChain(out, pos, c);
-  });
+    pos = writeVarint(out, pos, chainSizes[i] as number);
+    pos = writeChain(out, pos, chains[i] as ChainRecordFields);
+  }
   if (pos !== size) throw new Error('sender key record: size mismatch');
   return out;
 }

@@ -27,7 +27,11 @@ import {
   encodeSenderKeyDistribution,
   processSenderKeyDistribution,
 } from './sender-key-distribution';
-import { decodeSenderKeyMessage } from './sender-key-message';
+import {
+  decodeSenderKeyMessage,
+  senderKeyAssociatedData,
+  senderKeyAssociatedDataForAead,
+} from './sender-key-message';
 import { deserializeSenderKeyState, serializeSenderKeyState } from './sender-key-record';
 import type { SenderKeyState } from './sender-key-state';
 
@@ -65,6 +69,28 @@ describe('sender chain KDF', () => {
     expect(toHex(step.nextChainKey)).toBe(
       'ed50b271f4852277c8218e209858d8bd32a3228a9e4fb6b5a16fb9b4755c53bc',
     );
+  });
+});
+
+describe('sender-key associated data', () => {
+  it('gives the same bytes in its reused buffer, up to the largest header', () => {
+    const distributionId = new Uint8Array(16).fill(0xee);
+    for (const [chainId, iteration] of [
+      [0, 0],
+      [1, 0],
+      [0, 1],
+      [127, 128],
+      [0xffff_ffff, MAX_SENDER_KEY_ITERATION],
+    ] as const) {
+      const header = { distributionId, chainId, iteration };
+      const view = senderKeyAssociatedDataForAead(header);
+      expect(toHex(view)).toBe(toHex(senderKeyAssociatedData(header)));
+    }
+    const a = senderKeyAssociatedDataForAead({ distributionId, chainId: 5, iteration: 6 });
+    const aBytes = toHex(a);
+    senderKeyAssociatedDataForAead({ distributionId, chainId: 7, iteration: 8 });
+    // One buffer: a view is valid only until the next call (used for one AEAD call).
+    expect(toHex(a)).not.toBe(aBytes);
   });
 });
 
