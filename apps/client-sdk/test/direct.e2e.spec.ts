@@ -6,7 +6,16 @@ import { initProtocol } from '@parley/protocol';
 import type { Stack } from './support/stack';
 import { startStack } from './support/stack';
 import type { TestClient } from './support/clients';
-import { apiOf, newClient, onlineClient, texts, uniqueUser, waitFor } from './support/clients';
+import {
+  apiOf,
+  newClient,
+  onlineClient,
+  realFetch,
+  texts,
+  uniqueUser,
+  waitFor,
+} from './support/clients';
+import type { FetchLike } from '../src/node';
 import { nodeWebSocketFactory } from '../src/node';
 
 let stack: Stack;
@@ -30,6 +39,26 @@ async function online(name: string, deviceId = 1, userId = uniqueUser(name)): Pr
 }
 
 describe('1:1 messages', () => {
+  it('go over the live socket while connected and over HTTP without one', async () => {
+    const posts: string[] = [];
+    const counting: FetchLike = (url, init) => {
+      if (init?.method === 'POST' && url.endsWith('/v1/messages')) posts.push(url);
+      return realFetch(url, init);
+    };
+    const bob = await online('bob');
+    const alice = await newClient(stack.url, uniqueUser('alice'), { fetch: counting });
+    open.push(alice);
+    await alice.client.register();
+    // Not connected: HTTP carries the send.
+    await alice.client.send(bob.client.userId, 'over http');
+    expect(posts).toHaveLength(1);
+    await alice.client.connect();
+    await alice.client.send(bob.client.userId, 'over the socket');
+    await waitFor('bob gets both', () => bob.messages.length === 2);
+    expect(texts(bob)).toEqual(['over http', 'over the socket']);
+    expect(posts).toHaveLength(1);
+  });
+
   it('go both ways, decrypted on the device, with sender and time', async () => {
     const alice = await online('alice');
     const bob = await online('bob');

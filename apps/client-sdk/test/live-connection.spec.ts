@@ -97,4 +97,74 @@ describe('LiveConnection', () => {
     await jest.advanceTimersByTimeAsync(60_000);
     expect(attempts).toBe(1);
   });
+
+  it('carries sends once ready: replies matched by id; none when closed, dropped or silent', async () => {
+    const sockets: FakeSocket[] = [];
+    const frames: unknown[] = [];
+    const connection = new LiveConnection(
+      'ws://gateway/v1/ws',
+      () => {
+        const socket = new FakeSocket();
+        sockets.push(socket);
+        setTimeout(() => {
+          socket.onopen?.({});
+          socket.onmessage?.({
+            data: JSON.stringify({ type: 'ready', userId: 'a', deviceId: 1 }),
+          });
+        }, 0);
+        return socket;
+      },
+      {
+        token: () => Promise.resolve('t'),
+        onReady: () => undefined,
+        onFrame: (frame) => frames.push(frame),
+        onDisconnect: () => undefined,
+        onBadFrame: () => undefined,
+        onUnauthenticated: () => undefined,
+      },
+      { initialDelayMs: 100, maxDelayMs: 100 },
+      () => 0,
+    );
+    // Not connected yet: the caller uses HTTP.
+    expect(await connection.request({ type: 'send', clientMessageId: 'c0' })).toBeUndefined();
+    const started = connection.start();
+    await jest.advanceTimersByTimeAsync(0);
+    await started;
+    const socket = sockets[0]!;
+    const reply = (frame: object) => {
+      socket.onmessage?.({ data: JSON.stringify(frame) });
+    };
+
+    const first = connection.request({ type: 'send', clientMessageId: 'c1' });
+    const second = connection.request({ type: 'send-group', groupId: 'g', clientMessageId: 'c2' });
+    const [f1, f2] = socket.sent.slice(1).map((d) => JSON.parse(d) as { id: string });
+    expect(f1).toMatchObject({ type: 'send', clientMessageId: 'c1' });
+    expect(f2).toMatchObject({ type: 'send-group', groupId: 'g', clientMessageId: 'c2' });
+    expect(f1!.id).not.toBe(f2!.id);
+    // Answered out of order, each reaches its own caller (and not the frame handler).
+    reply({ type: 'error', id: f2!.id, code: 'EPOCH_CONFLICT', message: 'stale' });
+    reply({
+      type: 'sent',
+      id: f1!.id,
+      clientMessageId: 'c1',
+      storedAt: 5,
+      recipients: 1,
+      deduplicated: false,
+    });
+    expect(await first).toMatchObject({ type: 'sent', clientMessageId: 'c1' });
+    expect(await second).toMatchObject({ type: 'error', code: 'EPOCH_CONFLICT' });
+    // An error frame that answers no send still goes to the client.
+    reply({ type: 'error', code: 'RATE_LIMITED', message: 'too many frames' });
+    expect(frames).toEqual([{ type: 'error', code: 'RATE_LIMITED', message: 'too many frames' }]);
+
+    // No answer in time, then a drop: both settle without a reply.
+    const silent = connection.request({ type: 'send', clientMessageId: 'c3' }, 1000);
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(await silent).toBeUndefined();
+    const dropped = connection.request({ type: 'send', clientMessageId: 'c4' });
+    socket.close(1006);
+    expect(await dropped).toBeUndefined();
+    expect(await connection.request({ type: 'send', clientMessageId: 'c5' })).toBeUndefined();
+    connection.close();
+  });
 });

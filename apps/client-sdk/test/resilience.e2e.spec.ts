@@ -27,7 +27,7 @@ import {
   uniqueUser,
   waitFor,
 } from './support/clients';
-import { reorderingMailbox, reorderingSockets } from './support/transport-faults';
+import { answeringSends, reorderingMailbox, reorderingSockets } from './support/transport-faults';
 
 let stack: Stack;
 const open: TestClient[] = [];
@@ -162,20 +162,24 @@ describe('a server that injects a member the signed chain does not name', () => 
 
   it('is refused when the server demands envelopes for a device outside the chain', async () => {
     const server: { ghost?: { userId: string; deviceId: number } } = {};
+    const demand = () => ({
+      code: 'MISMATCHED_DEVICES',
+      message: 'devices differ',
+      details: { missing: [server.ghost], stale: [] },
+    });
+    // The demand comes on whichever carries the send: the socket, or HTTP without one.
     const demanding: FetchLike = async (url, init) => {
       if (server.ghost && url.endsWith('/v1/messages') && init?.body?.includes('"group"')) {
-        const body = {
-          error: {
-            code: 'MISMATCHED_DEVICES',
-            message: 'devices differ',
-            details: { missing: [server.ghost], stale: [] },
-          },
-        };
-        return { status: 409, text: () => Promise.resolve(JSON.stringify(body)) };
+        return { status: 409, text: () => Promise.resolve(JSON.stringify({ error: demand() })) };
       }
       return realFetch(url, init);
     };
-    const alice = await online('alice', { fetch: demanding });
+    const demandingSockets = answeringSends(nodeWebSocketFactory, (frame) =>
+      server.ghost && frame.type === 'send' && frame['group'] !== undefined
+        ? { type: 'error', ...demand() }
+        : undefined,
+    );
+    const alice = await online('alice', { fetch: demanding, webSocket: demandingSockets });
     const bob = await online('bob');
     const mallory = await online('mallory');
     const group = await alice.client.createGroup('pairwise', [bob.client.userId], {

@@ -269,6 +269,8 @@ export class ParleyClient extends TypedEmitter<ParleyEvents> {
       },
       this.options.reconnect ?? DEFAULT_RECONNECT,
     );
+    // Sends take the socket while it is ready, HTTP otherwise.
+    this.api.setLiveSender(this.live);
     this.waitTimer = setInterval(() => void this.inbound.expireWaiting(), 250);
     try {
       await this.live.start();
@@ -276,6 +278,7 @@ export class ParleyClient extends TypedEmitter<ParleyEvents> {
       // The first attempt failed: nothing keeps running, connect() may be called again.
       this.live.close();
       this.live = undefined;
+      this.api.setLiveSender(undefined);
       clearInterval(this.waitTimer);
       throw error;
     }
@@ -448,6 +451,7 @@ export class ParleyClient extends TypedEmitter<ParleyEvents> {
     if (this.closed) return;
     this.live?.close();
     this.live = undefined;
+    this.api.setLiveSender(undefined);
     if (this.waitTimer) clearInterval(this.waitTimer);
     this.inbound.stop();
     await this.lane.run(() => Promise.resolve());

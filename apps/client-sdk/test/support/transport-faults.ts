@@ -69,3 +69,37 @@ export function reorderingMailbox(inner: FetchLike): FetchLike {
     return { status: res.status, text: () => Promise.resolve(text) };
   };
 }
+
+/**
+ * Lets `answer` reply to outgoing `send`/`send-group` frames in the gateway's place: a frame
+ * it answers (the reply without `id`) never reaches the gateway; others pass.
+ */
+export function answeringSends(
+  inner: WebSocketFactory,
+  answer: (frame: { type: string; [k: string]: unknown }) => object | undefined,
+): WebSocketFactory {
+  return (url) => {
+    const ws = inner(url);
+    const outer: WebSocketLike = {
+      send: (data) => {
+        const frame = JSON.parse(data) as { type: string; id?: string; [k: string]: unknown };
+        const reply = frame.type.startsWith('send') ? answer(frame) : undefined;
+        if (reply === undefined) ws.send(data);
+        else
+          setTimeout(() => outer.onmessage?.({ data: JSON.stringify({ ...reply, id: frame.id }) }));
+      },
+      close: (code, reason) => {
+        ws.close(code, reason);
+      },
+      onopen: null,
+      onmessage: null,
+      onclose: null,
+      onerror: null,
+    };
+    ws.onopen = (e) => outer.onopen?.(e);
+    ws.onclose = (e) => outer.onclose?.(e);
+    ws.onerror = (e) => outer.onerror?.(e);
+    ws.onmessage = (e) => outer.onmessage?.(e);
+    return outer;
+  };
+}

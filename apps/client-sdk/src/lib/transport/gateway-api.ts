@@ -2,6 +2,7 @@
  * The gateway's public HTTP API (docs/gateway-api.md), typed: JSON in, replies validated
  * with the contracts' zod schemas (which also decode base64 into bytes), errors as
  * ApiError with the gateway's PARLEY code. A 401 re-authenticates once and retries.
+ * Sends go over the live socket when one is ready (`setLiveSender`), over HTTP otherwise.
  */
 import {
   bytesToBase64,
@@ -20,12 +21,20 @@ import {
   UserDevicesReplySchema,
   AckReplyBodySchema,
   MismatchedDevicesDetailsSchema,
+  httpStatusOf,
+  isErrorCode,
 } from '@parley/contracts';
 import type { ZodType } from 'zod';
 import { z } from 'zod';
 import type { DeviceAddress } from '../addresses';
 import { ApiError, NetworkError } from '../errors';
 import type { FetchLike } from './fetch';
+import type { LiveSendFrame, SendReplyFrame } from './live-connection';
+
+/** The live socket as a carrier of sends (LiveConnection). */
+export interface LiveSender {
+  request(frame: LiveSendFrame): Promise<SendReplyFrame | undefined>;
+}
 
 const ChallengeReplySchema = z.object({ nonce: z.string(), expiresAt: TimestampMsSchema });
 const TokenReplySchema = z.object({ token: z.string(), expiresAt: TimestampMsSchema });
@@ -44,6 +53,7 @@ export type BundleReply = z.output<typeof FetchBundlesReplySchema>;
 export type MailboxReply = z.output<typeof FetchMailboxReplySchema>;
 export type ChainReply = z.output<typeof GetChainReplySchema>;
 export type DeviceListReply = z.output<typeof UserDevicesReplySchema>;
+export type SendReply = z.output<typeof SendReplySchema>;
 export { MismatchedDevicesDetailsSchema };
 
 export interface OutgoingEnvelope {
@@ -62,6 +72,7 @@ const b64 = bytesToBase64;
 
 export class GatewayApi {
   private token: string | undefined;
+  private live: LiveSender | undefined;
 
   constructor(
     readonly baseUrl: string,
@@ -76,6 +87,11 @@ export class GatewayApi {
 
   setToken(token: string): void {
     this.token = token;
+  }
+
+  /** Sends go over this socket while it is ready (undefined: HTTP only). */
+  setLiveSender(live: LiveSender | undefined): void {
+    this.live = live;
   }
 
   /** Forgets the token: the next call logs in again. */
@@ -227,35 +243,57 @@ export class GatewayApi {
 
   // --- messages ------------------------------------------------------------------
 
-  sendMessages(body: {
+  async sendMessages(body: {
     clientMessageId: string;
     envelopes: readonly OutgoingEnvelope[];
     group?: { groupId: string; epoch: number };
-  }) {
-    return this.request('POST', '/v1/messages', SendReplySchema, {
-      body: {
-        clientMessageId: body.clientMessageId,
-        envelopes: body.envelopes.map((e) => ({
-          recipient: { userId: e.recipient.userId, deviceId: e.recipient.deviceId },
-          type: e.type,
-          content: b64(e.content),
-        })),
-        ...(body.group ? { group: body.group } : {}),
-      },
-    });
+  }): Promise<SendReply> {
+    const wire = {
+      clientMessageId: body.clientMessageId,
+      envelopes: body.envelopes.map((e) => ({
+        recipient: { userId: e.recipient.userId, deviceId: e.recipient.deviceId },
+        type: e.type,
+        content: b64(e.content),
+      })),
+      ...(body.group ? { group: body.group } : {}),
+    };
+    return (
+      (await this.sendLive({ type: 'send', ...wire })) ??
+      this.request('POST', '/v1/messages', SendReplySchema, { body: wire })
+    );
   }
 
-  sendGroupMessage(
+  async sendGroupMessage(
     groupId: string,
     body: { clientMessageId: string; epoch: number; ciphertext: Uint8Array },
-  ) {
-    return this.request('POST', `/v1/groups/${enc(groupId)}/messages`, SendReplySchema, {
-      body: {
-        clientMessageId: body.clientMessageId,
-        epoch: body.epoch,
-        ciphertext: b64(body.ciphertext),
-      },
-    });
+  ): Promise<SendReply> {
+    const wire = {
+      clientMessageId: body.clientMessageId,
+      epoch: body.epoch,
+      ciphertext: b64(body.ciphertext),
+    };
+    return (
+      (await this.sendLive({ type: 'send-group', groupId, ...wire })) ??
+      this.request('POST', `/v1/groups/${enc(groupId)}/messages`, SendReplySchema, {
+        body: wire,
+      })
+    );
+  }
+
+  /**
+   * A send over the live socket: its reply, the same ApiError as HTTP would throw, or
+   * undefined when there is no ready socket or it gave no answer (then HTTP carries it).
+   */
+  private async sendLive(frame: LiveSendFrame): Promise<SendReply | undefined> {
+    const reply = await this.live?.request(frame);
+    if (reply === undefined) return undefined;
+    if (reply.type === 'error') {
+      const status = isErrorCode(reply.code) ? httpStatusOf(reply.code) : 500;
+      throw new ApiError(status, reply.code, reply.message, reply.details);
+    }
+    const parsed = SendReplySchema.safeParse(reply);
+    if (!parsed.success) throw new NetworkError(`${frame.type}: unexpected sent frame`);
+    return parsed.data;
   }
 
   mailbox(options: { after?: string; limit?: number } = {}) {

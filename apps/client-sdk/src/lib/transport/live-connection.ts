@@ -2,7 +2,8 @@
  * The live WebSocket (/v1/ws): authenticates with a first `auth` frame (no token in the
  * URL, so none in access logs), hands every server frame to the client, and reconnects
  * after a drop with exponential backoff and full jitter until closed. Each (re)connection
- * that reaches `ready` calls `onReady`, where the client drains its mailbox.
+ * that reaches `ready` calls `onReady`, where the client drains its mailbox. While ready, it
+ * also carries sends (`send`/`send-group` frames, matched to their `sent`/`error` reply by id).
  */
 import type { ServerFrame } from '@parley/contracts';
 import { ServerFrameSchema } from '@parley/contracts';
@@ -30,6 +31,14 @@ export interface ReconnectPolicy {
 
 export const DEFAULT_RECONNECT: ReconnectPolicy = { initialDelayMs: 250, maxDelayMs: 30_000 };
 
+/** A send frame without its id (the connection assigns one). */
+export type LiveSendFrame = { readonly type: 'send' | 'send-group' } & Record<string, unknown>;
+/** The gateway's answer to a send frame. */
+export type SendReplyFrame = Extract<ServerFrame, { type: 'sent' | 'error' }>;
+
+/** How long a send waits for its reply before the caller falls back to HTTP. */
+export const DEFAULT_SEND_REPLY_TIMEOUT_MS = 15_000;
+
 export interface LiveHandlers {
   token(): Promise<string>;
   onReady(): void;
@@ -49,6 +58,13 @@ export class LiveConnection {
   private attempt = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private firstReady: { resolve: () => void; reject: (e: Error) => void } | undefined;
+  /** The socket once it is authenticated (`ready`), until it closes. */
+  private readySocket: WebSocketLike | undefined;
+  private nextSendId = 0;
+  private readonly pendingSends = new Map<
+    string,
+    { settle: (reply: SendReplyFrame | undefined) => void; timer: ReturnType<typeof setTimeout> }
+  >();
 
   constructor(
     private readonly url: string,
@@ -70,6 +86,41 @@ export class LiveConnection {
     });
   }
 
+  /**
+   * Sends `frame` with a fresh id; resolves with its `sent` or `error` reply, or undefined when
+   * the socket is not ready, closes first, or no reply comes within `timeoutMs`. On undefined
+   * the caller sends over HTTP: with the same clientMessageId, a send that did arrive is
+   * answered as a duplicate, not stored twice.
+   */
+  request(
+    frame: LiveSendFrame,
+    timeoutMs = DEFAULT_SEND_REPLY_TIMEOUT_MS,
+  ): Promise<SendReplyFrame | undefined> {
+    const socket = this.readySocket;
+    if (!socket) return Promise.resolve(undefined);
+    const id = `s${++this.nextSendId}`;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.settleSend(id, undefined);
+      }, timeoutMs);
+      this.pendingSends.set(id, { settle: resolve, timer });
+      try {
+        socket.send(JSON.stringify({ ...frame, id }));
+      } catch {
+        this.settleSend(id, undefined);
+      }
+    });
+  }
+
+  private settleSend(id: string, reply: SendReplyFrame | undefined): boolean {
+    const pending = this.pendingSends.get(id);
+    if (!pending) return false;
+    this.pendingSends.delete(id);
+    clearTimeout(pending.timer);
+    pending.settle(reply);
+    return true;
+  }
+
   send(frame: unknown): boolean {
     if (!this.socket) return false;
     try {
@@ -87,6 +138,8 @@ export class LiveConnection {
   close(): void {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
+    this.readySocket = undefined;
+    for (const id of [...this.pendingSends.keys()]) this.settleSend(id, undefined);
     const socket = this.socket;
     this.socket = undefined;
     socket?.close(1000, 'client closed');
@@ -129,11 +182,15 @@ export class LiveConnection {
       const frame = parsed.frame;
       if (frame.type === 'ready' && !ready) {
         ready = true;
+        this.readySocket = socket;
         this.attempt = 0;
         this.firstReady?.resolve();
         this.firstReady = undefined;
         this.handlers.onReady();
         return;
+      }
+      if ((frame.type === 'sent' || frame.type === 'error') && frame.id !== undefined) {
+        if (this.settleSend(frame.id, frame)) return;
       }
       this.handlers.onFrame(frame);
     };
@@ -142,6 +199,10 @@ export class LiveConnection {
     };
     socket.onclose = (event) => {
       if (this.socket === socket) this.socket = undefined;
+      if (this.readySocket === socket) {
+        this.readySocket = undefined;
+        for (const id of [...this.pendingSends.keys()]) this.settleSend(id, undefined);
+      }
       if (event.code === CLOSE_UNAUTHENTICATED) this.handlers.onUnauthenticated();
       if (this.closed) return;
       const reason = `socket closed (${event.code ?? 'no code'}${event.reason ? `: ${event.reason}` : ''})`;
