@@ -1,32 +1,33 @@
 /**
  * After a send committed: offers each stored message to the gateway holding the recipient's
- * socket (`liveDeliveryRpc`). No responder, a timeout, or `delivered: false` means offline:
- * then `message.stored-for-offline-device` goes out on JetStream (message id = the entry's
+ * socket (the `liveDeliveryRpc` contract, sent by LiveDeliveryRequester). No responder, a
+ * timeout, or `delivered: false` means offline: then `message.stored-for-offline-device` goes out on JetStream (message id = the entry's
  * seq, so a repeated publish is stored once) for push-notification to wake the device.
  * Either way the message stays in the mailbox until the recipient acks it.
  *
  * A device that just had no responder is remembered as offline for OFFLINE_MEMORY_MS (until a
  * gateway announces it online on `presence.changed`): its next messages skip the live attempt
- * and go straight to the offline event. Each failed attempt costs a NATS round trip and two
- * Error objects with stack traces, which under fan-out load took most of this service's CPU
- * (profile: NatsError + stack formatting > 15%). Skipping is safe: a device that connects
+ * and go straight to the offline event. Each failed attempt costs a NATS round trip, which
+ * under fan-out load took most of this service's CPU. Skipping is safe: a device that connects
  * drains its mailbox after `ready`, and its gateway's presence event ends the memory at once.
  */
 import type { BeforeApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { Inject, Injectable } from '@nestjs/common';
 import type { StoredMessage } from '@parley/contracts';
-import { Events, liveDeliveryRpc, namespaced, UnavailableError } from '@parley/contracts';
+import { Events, namespaced, SUBJECTS } from '@parley/contracts';
 import {
   ensureStream,
   EventBus,
   NATS_CONNECTION,
   PARLEY_CONFIG,
   PARLEY_LOGGER,
-  RpcClient,
 } from '@parley/server-kit';
 import type { NatsConnection, Subscription } from 'nats';
 import type { Logger } from 'pino';
 import type { MessageDeliveryConfig } from '../app/message-delivery.config';
+import { LiveDeliveryRequester } from './live-delivery.requester';
+import type { Base64Memo } from './live-delivery.wire';
+import { liveDeliveryJson } from './live-delivery.wire';
 
 export interface LiveDelivery {
   readonly recipient: { readonly userId: string; readonly deviceId: number };
@@ -43,17 +44,20 @@ const OFFLINE_MEMORY_MAX = 100_000;
 @Injectable()
 export class LiveDeliveryDispatcher implements OnModuleInit, BeforeApplicationShutdown {
   private readonly pending = new Set<Promise<unknown>>();
+  private readonly requester: LiveDeliveryRequester;
+  private readonly base64: Base64Memo = new WeakMap();
   /** Device key -> until when it counts as offline. */
   private readonly offline = new Map<string, number>();
   private presence: Subscription | undefined;
 
   constructor(
-    @Inject(RpcClient) private readonly rpc: RpcClient,
     @Inject(EventBus) private readonly events: EventBus,
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
     @Inject(PARLEY_CONFIG) private readonly config: MessageDeliveryConfig,
     @Inject(PARLEY_LOGGER) private readonly logger: Logger,
-  ) {}
+  ) {
+    this.requester = new LiveDeliveryRequester(nc);
+  }
 
   /** The events stream must exist before the first publish (idempotent across instances). */
   async onModuleInit(): Promise<void> {
@@ -81,6 +85,7 @@ export class LiveDeliveryDispatcher implements OnModuleInit, BeforeApplicationSh
   async beforeApplicationShutdown(): Promise<void> {
     this.presence?.unsubscribe();
     await Promise.allSettled([...this.pending]);
+    this.requester.close();
   }
 
   /**
@@ -98,20 +103,17 @@ export class LiveDeliveryDispatcher implements OnModuleInit, BeforeApplicationSh
     const key = deviceKey(d.recipient);
     const until = this.offline.get(key);
     if (until === undefined || until < Date.now()) {
-      try {
-        const reply = await this.rpc.request(
-          liveDeliveryRpc(d.recipient.userId, d.recipient.deviceId),
-          { recipient: d.recipient, message: d.message },
-          { timeoutMs: this.config.DELIVERY_LIVE_TIMEOUT_MS },
-        );
-        if (reply.delivered) return 'delivered';
-      } catch (error) {
-        // Offline (no responders), a slow gateway (timeout) or a refused delivery: the
-        // mailbox keeps the message, the push path wakes the device.
-        if (error instanceof UnavailableError && error.reason === 'no-responders') {
-          this.rememberOffline(key);
-        }
-      }
+      const subject = SUBJECTS.live.device(d.recipient.userId, d.recipient.deviceId);
+      const answer = await this.requester.request(
+        namespaced(this.config.PARLEY_NATS_PREFIX, subject),
+        subject,
+        liveDeliveryJson(d, this.base64),
+        this.config.DELIVERY_LIVE_TIMEOUT_MS,
+      );
+      if (answer === 'delivered') return 'delivered';
+      // Offline (no responders), a slow gateway (timeout) or a refused delivery: the
+      // mailbox keeps the message, the push path wakes the device.
+      if (answer === 'no-responders') this.rememberOffline(key);
     }
     try {
       await this.events.publish(

@@ -1,0 +1,93 @@
+import { testNatsUrl, uniqueSubjectPrefix } from '@parley/testing';
+import type { NatsConnection } from 'nats';
+import { connect } from 'nats';
+import { LiveDeliveryRequester } from './live-delivery.requester';
+
+describe('LiveDeliveryRequester (real NATS)', () => {
+  let nc: NatsConnection;
+  let requester: LiveDeliveryRequester;
+  const prefix = uniqueSubjectPrefix('liverequester');
+  const subject = (name: string) => `${prefix}.${name}`;
+
+  beforeAll(async () => {
+    nc = await connect({ servers: testNatsUrl() });
+    requester = new LiveDeliveryRequester(nc);
+  });
+  afterAll(async () => {
+    requester.close();
+    await nc.close();
+  });
+
+  /** A gateway stand-in on `name` answering every request with `reply` (or not at all). */
+  async function responder(name: string, reply: string | undefined) {
+    const seen: unknown[] = [];
+    const sub = nc.subscribe(subject(name), {
+      callback: (_e, msg) => {
+        seen.push(msg.json());
+        if (reply !== undefined) msg.respond(reply);
+      },
+    });
+    await nc.flush();
+    return { seen, stop: () => { sub.unsubscribe(); } };
+  }
+
+  it('sends the packet the gateway expects and reads delivered / not delivered', async () => {
+    const yes = await responder('yes', '{"response":{"delivered":true},"isDisposed":true}');
+    const no = await responder('no', '{"response":{"delivered":false},"isDisposed":true}');
+    await expect(requester.request(subject('yes'), 'p.yes', '{"a":1}', 5_000)).resolves.toBe(
+      'delivered',
+    );
+    await expect(requester.request(subject('no'), 'p.no', '{"a":2}', 5_000)).resolves.toBe(
+      'not-delivered',
+    );
+    expect(yes.seen).toEqual([{ pattern: 'p.yes', data: { a: 1 }, id: expect.any(String) }]);
+    yes.stop();
+    no.stop();
+  });
+
+  it('tells no responders from a timeout', async () => {
+    await expect(requester.request(subject('nobody'), 'p', '{}', 5_000)).resolves.toBe(
+      'no-responders',
+    );
+    const silent = await responder('silent', undefined);
+    await expect(requester.request(subject('silent'), 'p', '{}', 100)).resolves.toBe('timeout');
+    silent.stop();
+    expect(requester.pending).toBe(0);
+  });
+
+  it('reads an error packet or garbage as not delivered', async () => {
+    const err = await responder('err', '{"err":{"code":"INTERNAL","message":"x"}}');
+    const junk = await responder('junk', 'not json');
+    await expect(requester.request(subject('err'), 'p', '{}', 5_000)).resolves.toBe(
+      'not-delivered',
+    );
+    await expect(requester.request(subject('junk'), 'p', '{}', 5_000)).resolves.toBe(
+      'not-delivered',
+    );
+    err.stop();
+    junk.stop();
+  });
+
+  it('matches concurrent replies to their own requests', async () => {
+    const sub = nc.subscribe(subject('echo'), {
+      callback: (_e, msg) => {
+        const { data } = msg.json<{ data: { n: number } }>();
+        // Odd ones delivered, even ones not, answered in reverse order of arrival.
+        setTimeout(
+          () => msg.respond(`{"response":{"delivered":${String(data.n % 2 === 1)}}}`),
+          50 - data.n,
+        );
+      },
+    });
+    await nc.flush();
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, (_, n) =>
+        requester.request(subject('echo'), 'p', `{"n":${n}}`, 5_000),
+      ),
+    );
+    expect(answers).toEqual(
+      Array.from({ length: 40 }, (_, n) => (n % 2 === 1 ? 'delivered' : 'not-delivered')),
+    );
+    sub.unsubscribe();
+  });
+});
