@@ -5,16 +5,14 @@
  * the real prekey directory first (message-delivery checks every send against it).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { DeviceAddress, EventOf, RequestOf, StoredMessage } from '@parley/contracts';
+import type { DeviceAddress, RequestOf, StoredMessage } from '@parley/contracts';
 import {
   Events,
   liveDeliveryRpc,
   MAX_ENVELOPES_PER_SEND,
   MAX_MESSAGE_CONTENT_BYTES,
   namespaced,
-  namespacedName,
   Rpc,
-  STREAMS,
 } from '@parley/contracts';
 import { serveRpc } from '@parley/server-kit';
 import pino from 'pino';
@@ -30,7 +28,6 @@ import {
 } from './helpers';
 
 const D = Rpc.delivery;
-type OfflineEvent = EventOf<typeof Events.delivery.storedForOfflineDevice>;
 
 function pairwise(
   sender: DeviceAddress,
@@ -58,39 +55,16 @@ describe('message delivery over NATS', () => {
   let h: Harness;
 
   beforeAll(async () => {
-    h = await startHarness('delivery');
+    // One offline event per message, so each test can count them (coalescing: wakeups test).
+    h = await startHarness('delivery', { DELIVERY_OFFLINE_EVENT_WINDOW_MS: '0' });
   });
   afterAll(async () => {
     await h.close();
   });
 
-  /** Offline events for one device that this namespace's stream holds. */
-  async function offlineEvents(device: DeviceAddress): Promise<OfflineEvent[]> {
-    const jsm = await h.nc.jetstreamManager();
-    const stream = namespacedName(h.namespace, STREAMS.events);
-    const { state } = await jsm.streams.info(stream);
-    const events: OfflineEvent[] = [];
-    for (let seq = state.first_seq; seq <= state.last_seq && state.messages > 0; seq++) {
-      const msg = await jsm.streams.getMessage(stream, { seq });
-      const event = Events.delivery.storedForOfflineDevice.schema.parse(msg.json());
-      if (
-        event.recipient.userId === device.userId &&
-        event.recipient.deviceId === device.deviceId
-      ) {
-        events.push(event);
-      }
-    }
-    return events;
-  }
-
-  async function waitForOfflineEvents(device: DeviceAddress, n: number): Promise<OfflineEvent[]> {
-    const deadline = Date.now() + 5_000;
-    for (;;) {
-      const events = await offlineEvents(device);
-      if (events.length >= n || Date.now() > deadline) return events;
-      await sleep(50);
-    }
-  }
+  const offlineEvents = (device: DeviceAddress) => h.offlineEvents(device);
+  const waitForOfflineEvents = (device: DeviceAddress, n: number) =>
+    h.waitForOfflineEvents(device, n);
 
   it('stores a 1:1 message, serves it to the recipient, and deletes it on ack', async () => {
     const alice = { userId: userId('alice'), deviceId: 1 };

@@ -5,8 +5,10 @@
  */
 import { Client } from 'pg';
 import { Events, namespaced, namespacedName, STREAMS } from '@parley/contracts';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type {
   DeviceAddress,
+  EventOf,
   ParleyError,
   ReplyOf,
   RequestOf,
@@ -77,6 +79,10 @@ export interface Harness {
   register(...devices: DeviceAddress[]): Promise<void>;
   /** Removes a device from the directory (it becomes stale), announced the same way. */
   unregister(device: DeviceAddress): Promise<void>;
+  /** `stored-for-offline-device` events for one device that this namespace's stream holds. */
+  offlineEvents(device: DeviceAddress): Promise<OfflineEvent[]>;
+  /** offlineEvents once at least `n` are there (or after 5 s, whatever there is). */
+  waitForOfflineEvents(device: DeviceAddress, n: number): Promise<OfflineEvent[]>;
   /** A group of these users, `admin` its creator (signed by the protocol as clients do). */
   createGroup(admin: DeviceAddress, others: readonly string[]): Promise<TestGroup>;
   /** Adds or removes users (as the admin); the group's epoch moves on. */
@@ -88,6 +94,8 @@ export interface Harness {
   ): Promise<number>;
   close(): Promise<void>;
 }
+
+export type OfflineEvent = EventOf<typeof Events.delivery.storedForOfflineDevice>;
 
 export function testConfig(
   namespace: string,
@@ -183,6 +191,23 @@ export async function startHarness(
   const call = <C extends RpcContract>(contract: C, payload: RequestOf<C>, timeoutMs = 20_000) =>
     request(nc, contract, payload, { namespace, timeoutMs });
   const actor = (a: DeviceAddress) => ({ userId: a.userId, deviceId: a.deviceId });
+  async function offlineEvents(device: DeviceAddress): Promise<OfflineEvent[]> {
+    const jsm = await nc.jetstreamManager();
+    const stream = namespacedName(namespace, STREAMS.events);
+    const { state } = await jsm.streams.info(stream);
+    const events: OfflineEvent[] = [];
+    for (let seq = state.first_seq; seq <= state.last_seq && state.messages > 0; seq++) {
+      const msg = await jsm.streams.getMessage(stream, { seq });
+      const event = Events.delivery.storedForOfflineDevice.schema.parse(msg.json());
+      if (
+        event.recipient.userId === device.userId &&
+        event.recipient.deviceId === device.deviceId
+      ) {
+        events.push(event);
+      }
+    }
+    return events;
+  }
   // Seeded rows are announced as the directory announces a registration (before answering).
   const announce = async (devices: readonly DeviceAddress[]) => {
     const subject = namespaced(namespace, Events.prekeys.devicesChanged.subject);
@@ -224,6 +249,15 @@ export async function startHarness(
         [device.userId, device.deviceId],
       );
       await announce([device]);
+    },
+    offlineEvents,
+    waitForOfflineEvents: async (device, n) => {
+      const deadline = Date.now() + 5_000;
+      for (;;) {
+        const events = await offlineEvents(device);
+        if (events.length >= n || Date.now() > deadline) return events;
+        await sleep(50);
+      }
     },
     createGroup: async (admin, others) => {
       const built = createGroup(

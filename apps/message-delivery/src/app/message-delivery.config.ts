@@ -28,6 +28,13 @@ export const MessageDeliveryEnvSchema = BaseServiceEnvSchema.extend({
   DELIVERY_DEVICE_CACHE_MAX_USERS: envInt(1, 10_000_000).default(100_000),
   /** Longest a cached device list is used (0: ask the directory for every send). */
   DELIVERY_DEVICE_CACHE_TTL_MS: envInt(0, 3_600_000).default(60_000),
+  /**
+   * Offline wake-ups: after `stored-for-offline-device` went out for a device, its further
+   * messages in this window publish none (a device needs one wake-up to drain its whole
+   * mailbox, and push-notification sends at most one per window anyway). Ends early when the
+   * device comes online. 0 publishes one event per message.
+   */
+  DELIVERY_OFFLINE_EVENT_WINDOW_MS: envInt(0, 600_000).default(1_000),
   /** How long one live delivery waits for the gateway before the device counts as offline. */
   DELIVERY_LIVE_TIMEOUT_MS: envInt(1, 60_000).default(2_000),
 });

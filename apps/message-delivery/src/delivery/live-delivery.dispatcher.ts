@@ -5,6 +5,10 @@
  * seq, so a repeated publish is stored once) for push-notification to wake the device.
  * Either way the message stays in the mailbox until the recipient acks it.
  *
+ * A device that was just sent a wake-up gets no other for DELIVERY_OFFLINE_EVENT_WINDOW_MS
+ * (one wake-up drains the whole mailbox; the publish per message was the largest cost left
+ * on the offline path), or until it comes online.
+ *
  * A device that just had no responder is remembered as offline for OFFLINE_MEMORY_MS (until a
  * gateway announces it online on `presence.changed`): its next messages skip the live attempt
  * and go straight to the offline event. Each failed attempt costs a NATS round trip, which
@@ -34,7 +38,8 @@ export interface LiveDelivery {
   readonly message: StoredMessage;
 }
 
-export type DeliveryOutcome = 'delivered' | 'offline-notified' | 'offline-notify-failed';
+export type DeliveryOutcome =
+  'delivered' | 'offline-notified' | 'offline-already-notified' | 'offline-notify-failed';
 
 /** How long a device with no responder counts as offline without asking again. */
 export const OFFLINE_MEMORY_MS = 3_000;
@@ -48,6 +53,8 @@ export class LiveDeliveryDispatcher implements OnModuleInit, BeforeApplicationSh
   private readonly base64: Base64Memo = new WeakMap();
   /** Device key -> until when it counts as offline. */
   private readonly offline = new Map<string, number>();
+  /** Device key -> until when its last wake-up event covers new messages. */
+  private readonly notified = new Map<string, number>();
   private presence: Subscription | undefined;
 
   constructor(
@@ -71,7 +78,9 @@ export class LiveDeliveryDispatcher implements OnModuleInit, BeforeApplicationSh
           try {
             const event = contract.schema.safeParse(msg.json());
             if (event.success && event.data.status === 'online') {
-              this.offline.delete(deviceKey(event.data.device));
+              const key = deviceKey(event.data.device);
+              this.offline.delete(key);
+              this.notified.delete(key);
             }
           } catch {
             // Not JSON: ignore (presence is soft state).
@@ -115,12 +124,15 @@ export class LiveDeliveryDispatcher implements OnModuleInit, BeforeApplicationSh
       // mailbox keeps the message, the push path wakes the device.
       if (answer === 'no-responders') this.rememberOffline(key);
     }
+    const covered = this.notified.get(key);
+    if (covered !== undefined && covered >= Date.now()) return 'offline-already-notified';
     try {
       await this.events.publish(
         Events.delivery.storedForOfflineDevice,
         { recipient: d.recipient, messageId: d.message.messageId, at: Date.now() },
         `stored-offline.${d.message.messageId}`,
       );
+      this.rememberNotified(key);
       return 'offline-notified';
     } catch (error) {
       this.logger.warn(
@@ -129,6 +141,13 @@ export class LiveDeliveryDispatcher implements OnModuleInit, BeforeApplicationSh
       );
       return 'offline-notify-failed';
     }
+  }
+
+  private rememberNotified(key: string): void {
+    const window = this.config.DELIVERY_OFFLINE_EVENT_WINDOW_MS;
+    if (window === 0) return;
+    if (this.notified.size >= OFFLINE_MEMORY_MAX) this.notified.clear();
+    this.notified.set(key, Date.now() + window);
   }
 
   private rememberOffline(key: string): void {
