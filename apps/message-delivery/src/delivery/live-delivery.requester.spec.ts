@@ -28,7 +28,12 @@ describe('LiveDeliveryRequester (real NATS)', () => {
       },
     });
     await nc.flush();
-    return { seen, stop: () => { sub.unsubscribe(); } };
+    return {
+      seen,
+      stop: () => {
+        sub.unsubscribe();
+      },
+    };
   }
 
   it('sends the packet the gateway expects and reads delivered / not delivered', async () => {
