@@ -15,6 +15,15 @@ import { cpuClock, measure } from './harness';
 
 const b64u = (b: Uint8Array) => Buffer.from(b).toString('base64url');
 
+/** The libsodium WASM exports hmac-sha256.ts calls (not in the wrapper's types). */
+interface RawHmac {
+  readonly HEAPU8: Uint8Array;
+  _malloc(size: number): number;
+  _crypto_auth_hmacsha256_init(state: number, key: number, keyLength: number): number;
+  _crypto_auth_hmacsha256_update(state: number, input: number, low: number, high: number): number;
+  _crypto_auth_hmacsha256_final(state: number, out: number): number;
+}
+
 async function main(): Promise<void> {
   const json = process.argv.includes('--json');
   await sodiumModule.ready;
@@ -95,6 +104,11 @@ async function main(): Promise<void> {
   await bench('ed25519 sign', 'node crypto (JWK import per call)', () =>
     nodeCrypto.sign(null, msg, nodeCrypto.createPrivateKey({ key: edJwk, format: 'jwk' })),
   );
+  // The sender-key state reuses its signature key every message: KeyObjects made once.
+  const edPrivate = nodeCrypto.createPrivateKey({ key: edJwk, format: 'jwk' });
+  await bench('ed25519 sign', 'node crypto (cached KeyObject)', () =>
+    nodeCrypto.sign(null, msg, edPrivate),
+  );
   await bench('ed25519 verify', 'libsodium wasm', () =>
     s.crypto_sign_verify_detached(sig, msg, e.publicKey),
   );
@@ -112,6 +126,13 @@ async function main(): Promise<void> {
       sig,
     ),
   );
+  const edPublic = nodeCrypto.createPublicKey({
+    key: { kty: 'OKP', crv: 'Ed25519', x: b64u(e.publicKey) },
+    format: 'jwk',
+  });
+  await bench('ed25519 verify', 'node crypto (cached KeyObject)', () =>
+    nodeCrypto.verify(null, msg, edPublic, sig),
+  );
   await bench('ed25519 public -> x25519', 'libsodium wasm', () =>
     s.crypto_sign_ed25519_pk_to_curve25519(e.publicKey),
   );
@@ -125,6 +146,21 @@ async function main(): Promise<void> {
   const key = s.randombytes_buf(32);
   const one = new Uint8Array([1]);
   await bench('hmac-sha256 (1 B)', 'libsodium wasm', () => s.crypto_auth_hmacsha256(one, key));
+  // What libs/protocol/src/lib/crypto/hmac-sha256.ts does: libsodium's HMAC on the WASM
+  // module itself, the key's state computed once and copied for each MAC.
+  const raw = (s as unknown as { libsodium: RawHmac }).libsodium;
+  const scratch = raw._malloc(1024);
+  const [keyed, work, input, mac] = [scratch, scratch + 208, scratch + 416, scratch + 480];
+  raw.HEAPU8.set(key, input);
+  raw._crypto_auth_hmacsha256_init(keyed, input, 32);
+  await bench('hmac-sha256 (1 B)', 'libsodium wasm module, keyed state copied', () => {
+    const heap = raw.HEAPU8;
+    heap.copyWithin(work, keyed, keyed + 208);
+    heap[input] = 1;
+    raw._crypto_auth_hmacsha256_update(work, input, 1, 0);
+    raw._crypto_auth_hmacsha256_final(work, mac);
+    return raw.HEAPU8.slice(mac, mac + 32);
+  });
   await bench('hmac-sha256 (1 B)', 'node crypto createHmac', () =>
     nodeCrypto.createHmac('sha256', key).update(one).digest(),
   );
