@@ -4,28 +4,13 @@
 import type { DeviceAddress, RequestOf } from '@parley/contracts';
 import { MAX_DELIVERY_BATCH_ITEMS, Rpc } from '@parley/contracts';
 import type { Harness } from './helpers';
-import { clientMessageId, content, mailboxCount, startHarness, userId } from './helpers';
+import { mailboxCount, pairwise, startHarness, userId } from './helpers';
 
 const D = Rpc.delivery;
 type Item = RequestOf<typeof D.batch>['items'][number];
 
-function send(
-  sender: DeviceAddress,
-  recipients: readonly DeviceAddress[],
-  id = clientMessageId(),
-): Item {
-  return {
-    op: 'send-pairwise',
-    request: {
-      sender,
-      clientMessageId: id,
-      envelopes: recipients.map((recipient) => ({
-        recipient,
-        type: 'message' as const,
-        content: content(`${id}->${recipient.userId}/${recipient.deviceId}`),
-      })),
-    },
-  };
+function send(sender: DeviceAddress, recipients: readonly DeviceAddress[], id?: string): Item {
+  return { op: 'send-pairwise', request: pairwise(sender, recipients, id) };
 }
 
 describe('delivery.batch', () => {

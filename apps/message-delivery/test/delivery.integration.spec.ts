@@ -18,32 +18,16 @@ import { serveRpc } from '@parley/server-kit';
 import pino from 'pino';
 import type { Harness } from './helpers';
 import {
-  clientMessageId,
   content,
   failure,
   mailboxCount,
+  pairwise,
   sql,
   startHarness,
   userId,
 } from './helpers';
 
 const D = Rpc.delivery;
-
-function pairwise(
-  sender: DeviceAddress,
-  recipients: readonly DeviceAddress[],
-  id = clientMessageId(),
-): RequestOf<typeof D.sendPairwise> {
-  return {
-    sender,
-    clientMessageId: id,
-    envelopes: recipients.map((recipient) => ({
-      recipient,
-      type: 'message' as const,
-      content: content(`${id}->${recipient.userId}/${recipient.deviceId}`),
-    })),
-  };
-}
 
 /** A pairwise send to devices that are current in the directory (registered first). */
 async function send(h: Harness, req: RequestOf<typeof D.sendPairwise>) {

@@ -14,22 +14,9 @@ import {
 } from '@parley/protocol';
 import type { Subscription } from 'nats';
 import type { Harness } from './helpers';
-import { clientMessageId, content, failure, startHarness, userId } from './helpers';
+import { failure, pairwise, startHarness, userId } from './helpers';
 
 const D = Rpc.delivery;
-
-function pairwise(sender: DeviceAddress, recipients: readonly DeviceAddress[]) {
-  const id = clientMessageId();
-  return {
-    sender,
-    clientMessageId: id,
-    envelopes: recipients.map((recipient) => ({
-      recipient,
-      type: 'message' as const,
-      content: content(`${id}->${recipient.userId}/${recipient.deviceId}`),
-    })),
-  } satisfies RequestOf<typeof D.sendPairwise>;
-}
 
 /** A registration as a client makes it: real identity key and signed prekey. */
 function registration(device: DeviceAddress): RequestOf<typeof Rpc.prekeys.registerDevice> {

@@ -331,6 +331,23 @@ export function clientMessageId(): string {
 }
 
 /** Recognisable ciphertext-shaped bytes (the service never looks inside). */
+/** A pairwise send of one envelope per recipient device (content names the envelope). */
+export function pairwise(
+  sender: DeviceAddress,
+  recipients: readonly DeviceAddress[],
+  id = clientMessageId(),
+): RequestOf<typeof Rpc.delivery.sendPairwise> {
+  return {
+    sender,
+    clientMessageId: id,
+    envelopes: recipients.map((recipient) => ({
+      recipient,
+      type: 'message' as const,
+      content: content(`${id}->${recipient.userId}/${recipient.deviceId}`),
+    })),
+  };
+}
+
 export function content(label: string, size = 64): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(size);
   out.set(new TextEncoder().encode(label).subarray(0, size));

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { DeviceAddress } from '@parley/contracts';
 import { Events, namespaced, Rpc } from '@parley/contracts';
 import type { Harness } from './helpers';
-import { clientMessageId, content, mailboxCount, startHarness, userId } from './helpers';
+import { mailboxCount, pairwise, startHarness, userId } from './helpers';
 
 const D = Rpc.delivery;
 const WINDOW_MS = 400;
@@ -22,14 +22,8 @@ describe('offline wake-ups', () => {
     await h.close();
   });
 
-  const sendTo = (from: DeviceAddress, to: DeviceAddress) => {
-    const id = clientMessageId();
-    return h.call(D.sendPairwise, {
-      sender: from,
-      clientMessageId: id,
-      envelopes: [{ recipient: to, type: 'message', content: content(id) }],
-    });
-  };
+  const sendTo = (from: DeviceAddress, to: DeviceAddress) =>
+    h.call(D.sendPairwise, pairwise(from, [to]));
 
   /** Waits for `n` events, then a while longer to see that no more come. */
   async function settledEvents(device: DeviceAddress, n: number) {
