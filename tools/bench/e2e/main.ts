@@ -64,7 +64,7 @@ const { values: args } = parseArgs({
 
 const QUICK = args.quick;
 if (args['send-over'] !== 'ws' && args['send-over'] !== 'http') {
-  throw new Error(`--send-over must be ws or http, not ${String(args['send-over'])}`);
+  throw new Error(`--send-over must be ws or http, not ${args['send-over']}`);
 }
 const SEND_OVER: SendOver = args['send-over'];
 const SENT_OVER = SEND_OVER === 'ws' ? 'send frames over the WebSocket' : 'POST /v1/messages';
