@@ -120,6 +120,30 @@ describe('1:1 delivery', () => {
     expect((await get(bob, '/v1/mailbox')).body).toEqual({ messages: [], more: false });
   });
 
+  it('an ack frame without id deletes without an acked reply', async () => {
+    const alice = await device(uid('alice'));
+    const bob = await device(uid('bob'));
+    const bobLive = await live(bob);
+    const res = await post(alice, '/v1/messages', {
+      clientMessageId: cmid(),
+      envelopes: [envelope(bob)],
+    });
+    expect(res.status).toBe(200);
+    const { message } = await bobLive.next('message');
+    bobLive.send({ type: 'ack', messageIds: [(message as { messageId: string }).messageId] });
+    const deadline = Date.now() + 5_000;
+    while ((await get(bob, '/v1/mailbox')).body.messages.length > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect((await get(bob, '/v1/mailbox')).body).toEqual({ messages: [], more: false });
+    bobLive.send({ type: 'ping', id: 'after-ack' });
+    expect(await bobLive.next('pong')).toEqual({ type: 'pong', id: 'after-ack' });
+    // The delete committed before message-delivery answered the gateway: an acked frame
+    // would have come by now.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(bobLive.frames.filter((f) => f.type === 'acked')).toEqual([]);
+  });
+
   it('stores for an offline device; after reconnecting it drains the mailbox in order', async () => {
     const alice = await device(uid('alice'));
     const bob = await device(uid('bob'));

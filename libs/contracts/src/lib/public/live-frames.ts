@@ -70,9 +70,10 @@ export const MessageFrameSchema = z.object({
   type: z.literal('message'),
   message: StoredMessageSchema,
 });
+/** Answers an ack frame that carried an `id` (an ack without one is not answered). */
 export const AckedFrameSchema = z.object({
   type: z.literal('acked'),
-  id: FrameIdSchema.optional(),
+  id: FrameIdSchema,
   deleted: z.number().int().nonnegative(),
 });
 /** A group the device's user is (or, for `removed`, was) in changed: fetch the chain. */
