@@ -5,7 +5,7 @@ import type {
   ParleyClient,
   UndecryptableMessage,
 } from '@parley/client-sdk/node';
-import { createNodeClient, MemoryStore } from '@parley/client-sdk/node';
+import { createNodeClient, MemoryStore, nodeWebSocketFactory } from '@parley/client-sdk/node';
 import { transcript } from './transcript';
 import { Wiretap } from './wiretap';
 
@@ -69,6 +69,7 @@ export class DemoDevice {
       userId: this.userId,
       deviceId: this.deviceId,
       fetch: this.wiretap.wrap((url, init) => fetch(url, init)),
+      webSocket: this.wiretap.wrapSocket(nodeWebSocketFactory),
       reconnect: { initialDelayMs: 100, maxDelayMs: 1_000 },
       senderKeyWaitMs: 5_000,
     });
