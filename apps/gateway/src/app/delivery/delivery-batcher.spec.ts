@@ -1,7 +1,7 @@
 import type { RequestWireOf, RpcContract } from '@parley/contracts';
 import { ConflictError, MAX_DELIVERY_BATCH_ITEMS, Rpc, UnavailableError } from '@parley/contracts';
 import type { RpcClient } from '@parley/server-kit';
-import { BATCH_MAX_BYTES, DeliveryBatcher } from './delivery-batcher';
+import { ACK_LINGER_MS, BATCH_MAX_BYTES, DeliveryBatcher } from './delivery-batcher';
 
 type BatchWire = RequestWireOf<typeof Rpc.delivery.batch>;
 type Item = BatchWire['items'][number];
@@ -65,6 +65,39 @@ describe('DeliveryBatcher', () => {
       'send-pairwise',
       'ack',
     ]);
+  });
+
+  it('lets acks wait up to ACK_LINGER_MS for company; the next sends take them along', async () => {
+    jest.useFakeTimers();
+    try {
+      const { rpc, calls } = fakeRpc((_s, data) =>
+        Promise.resolve({
+          results: itemsOf(data).map((item) =>
+            item.op === 'ack' ? { ok: { deleted: 1 } } : { ok: reply(idOf(item)) },
+          ),
+        }),
+      );
+      const batcher = new DeliveryBatcher(rpc);
+      const ack = (id: string) => batcher.ack({ device: sender, messageIds: [id] });
+      const first = ack('1');
+      await jest.advanceTimersByTimeAsync(ACK_LINGER_MS / 2);
+      const second = ack('2');
+      expect(calls).toHaveLength(0);
+      await jest.advanceTimersByTimeAsync(ACK_LINGER_MS);
+      await Promise.all([first, second]);
+      expect(calls.map((c) => itemsOf(c.data).map((i) => i.op))).toEqual([['ack', 'ack']]);
+
+      const third = ack('3');
+      const sent = batcher.sendPairwise(send('s'));
+      await jest.advanceTimersByTimeAsync(1);
+      await Promise.all([third, sent]);
+      expect(calls.map((c) => itemsOf(c.data).map((i) => i.op))).toEqual([
+        ['ack', 'ack'],
+        ['ack', 'send-pairwise'],
+      ]);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('splits at the item bound and sends an oversized send alone as its own RPC', async () => {

@@ -6,6 +6,11 @@
  * (profiles: the per-request cost of nats.js and Nest's transport was most of both sides'
  * CPU per message); at low load a batch holds one item and costs what a single request did.
  *
+ * Acks are not urgent (a late delete changes nothing a client sees), so an ack waits up to
+ * ACK_LINGER_MS for company: the next batch of sends takes it along, or the timer sends the
+ * acks that gathered meanwhile together. At moderate rates this is what turns one NATS round
+ * trip and one DELETE per ack into one per batch.
+ *
  * A send too big to share a batch (over BATCH_MAX_BYTES) goes alone as its own RPC, so a
  * batch stays well under the NATS payload limit. If the batch request itself fails
  * (timeout, no responders), every item in it fails with that error, exactly as each single
@@ -31,6 +36,8 @@ type Item = RequestWireOf<typeof D.batch>['items'][number];
 
 /** Estimated wire bytes per batch (the NATS default max_payload is 1 MiB). */
 export const BATCH_MAX_BYTES = 256 * 1024;
+/** Longest an ack waits for other items to share its batch. */
+export const ACK_LINGER_MS = 20;
 /** Per envelope or id, beyond its content: addresses, ids, JSON punctuation. */
 const ITEM_OVERHEAD_BYTES = 160;
 
@@ -45,6 +52,7 @@ export class DeliveryBatcher {
   private queue: Pending[] = [];
   private queuedBytes = 0;
   private scheduled = false;
+  private lingering: NodeJS.Timeout | undefined;
 
   constructor(@Inject(RpcClient) private readonly rpc: RpcClient) {}
 
@@ -65,27 +73,33 @@ export class DeliveryBatcher {
 
   ack(request: AckWire): Promise<AckReplyWire> {
     const bytes = (request.messageIds.length + 1) * ITEM_OVERHEAD_BYTES;
-    return this.submit({ op: 'ack', request }, bytes) as Promise<AckReplyWire>;
+    return this.submit({ op: 'ack', request }, bytes, true) as Promise<AckReplyWire>;
   }
 
-  private submit(item: Item, bytes: number): Promise<unknown> {
+  private submit(item: Item, bytes: number, canWait = false): Promise<unknown> {
     if (this.queuedBytes + bytes > BATCH_MAX_BYTES) this.flush();
     return new Promise((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
       this.queuedBytes += bytes;
       if (this.queue.length >= MAX_DELIVERY_BATCH_ITEMS) this.flush();
-      else if (!this.scheduled) {
-        this.scheduled = true;
-        // Everything read from the sockets in this I/O phase joins the batch.
-        setImmediate(() => {
-          this.scheduled = false;
-          this.flush();
-        });
-      }
+      else if (!canWait) this.flushSoon();
+      else this.lingering ??= setTimeout(() => { this.flush(); }, ACK_LINGER_MS);
+    });
+  }
+
+  /** Everything read from the sockets in this I/O phase joins the batch. */
+  private flushSoon(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.flush();
     });
   }
 
   private flush(): void {
+    clearTimeout(this.lingering);
+    this.lingering = undefined;
     const batch = this.queue;
     if (batch.length === 0) return;
     this.queue = [];
