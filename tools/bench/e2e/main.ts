@@ -88,7 +88,8 @@ const CEILING_S = QUICK ? 2 : 5;
 const ALL = ['ceilings', 'one-to-one', 'real', 'offline', 'groups'];
 // The kill -9 check is part of full runs (not --quick, which must stay short) or asked by name.
 const ONLY = new Set(args.only ? args.only.split(',') : QUICK ? ALL : [...ALL, 'durability']);
-const DURABILITY_SENDS = 3000;
+/** Enough that the kill (1.5 s in) lands mid-stream at the current store rate (~2,000/s). */
+const DURABILITY_SENDS = 10_000;
 const DURABILITY_DEVICES = 10;
 
 function log(line: string): void {
