@@ -78,7 +78,7 @@ describe('DeliveryBatcher', () => {
         }),
       );
       const batcher = new DeliveryBatcher(rpc);
-      const ack = (id: string) => batcher.ack({ device: sender, messageIds: [id] });
+      const ack = (id: string) => batcher.ack({ device: sender, messageIds: [id] }, true);
       const first = ack('1');
       await jest.advanceTimersByTimeAsync(ACK_LINGER_MS / 2);
       const second = ack('2');
@@ -95,6 +95,12 @@ describe('DeliveryBatcher', () => {
         ['ack', 'ack'],
         ['ack', 'send-pairwise'],
       ]);
+
+      // An ack someone waits for (HTTP, or a frame with an id) goes at once.
+      const answered = batcher.ack({ device: sender, messageIds: ['4'] });
+      await jest.advanceTimersByTimeAsync(1);
+      await answered;
+      expect(calls).toHaveLength(3);
     } finally {
       jest.useRealTimers();
     }

@@ -6,8 +6,8 @@
  * (profiles: the per-request cost of nats.js and Nest's transport was most of both sides'
  * CPU per message); at low load a batch holds one item and costs what a single request did.
  *
- * Acks are not urgent (a late delete changes nothing a client sees), so an ack waits up to
- * ACK_LINGER_MS for company: the next batch of sends takes it along, or the timer sends the
+ * An ack nobody waits for (a socket ack frame without id) is not urgent: a late delete
+ * changes nothing a client sees. It waits up to ACK_LINGER_MS for company: the next batch of sends takes it along, or the timer sends the
  * acks that gathered meanwhile together. At moderate rates this is what turns one NATS round
  * trip and one DELETE per ack into one per batch.
  *
@@ -71,9 +71,10 @@ export class DeliveryBatcher {
     return this.submit({ op: 'send-group', request }, bytes) as Promise<SendReplyWire>;
   }
 
-  ack(request: AckWire): Promise<AckReplyWire> {
+  /** `unanswered`: nobody waits for the reply, so the ack may linger (see above). */
+  ack(request: AckWire, unanswered = false): Promise<AckReplyWire> {
     const bytes = (request.messageIds.length + 1) * ITEM_OVERHEAD_BYTES;
-    return this.submit({ op: 'ack', request }, bytes, true) as Promise<AckReplyWire>;
+    return this.submit({ op: 'ack', request }, bytes, unanswered) as Promise<AckReplyWire>;
   }
 
   private submit(item: Item, bytes: number, canWait = false): Promise<unknown> {
@@ -83,7 +84,10 @@ export class DeliveryBatcher {
       this.queuedBytes += bytes;
       if (this.queue.length >= MAX_DELIVERY_BATCH_ITEMS) this.flush();
       else if (!canWait) this.flushSoon();
-      else this.lingering ??= setTimeout(() => { this.flush(); }, ACK_LINGER_MS);
+      else
+        this.lingering ??= setTimeout(() => {
+          this.flush();
+        }, ACK_LINGER_MS);
     });
   }
 

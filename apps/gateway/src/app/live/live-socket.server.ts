@@ -239,7 +239,10 @@ export class LiveSocketServer implements OnApplicationBootstrap, OnModuleDestroy
     frame: Extract<ClientFrame, { type: 'ack' }>,
   ): Promise<void> {
     try {
-      const { deleted } = await this.delivery.ack({ device, messageIds: frame.messageIds });
+      const { deleted } = await this.delivery.ack(
+        { device, messageIds: frame.messageIds },
+        frame.id === undefined,
+      );
       if (frame.id !== undefined) send(ws, { type: 'acked', id: frame.id, deleted });
     } catch (error) {
       send(ws, errorFrame(error, frame.id, 'ack failed'));
