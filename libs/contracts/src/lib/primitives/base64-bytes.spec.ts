@@ -4,6 +4,8 @@ import {
   base64Bytes,
   base64ToBytes,
   bytesToBase64,
+  decodeCanonicalBase64,
+  encodeBase64,
   fixedBytes,
   isCanonicalBase64,
 } from './base64-bytes';
@@ -86,6 +88,24 @@ describe('base64Bytes', () => {
           expect(isCanonicalBase64(text)).toBe(canonical);
         },
       ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('codes exactly as the portable (browser) path does, and decodes into bytes of their own', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.nat(8), (bytes, offset) => {
+        // A view that does not start at its buffer's first byte, as a subarray.
+        const padded = new Uint8Array(offset + bytes.length);
+        padded.set(bytes, offset);
+        const view = padded.subarray(offset);
+        const text = encodeBase64(view);
+        expect(text).toBe(z.util.uint8ArrayToBase64(bytes));
+        const decoded = decodeCanonicalBase64(text);
+        expect([...decoded]).toEqual([...z.util.base64ToUint8Array(text)]);
+        expect(decoded.byteOffset).toBe(0);
+        expect(decoded.buffer.byteLength).toBe(decoded.length);
+      }),
       { numRuns: 2000 },
     );
   });
