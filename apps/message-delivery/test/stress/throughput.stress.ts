@@ -16,7 +16,8 @@ import type { DeviceAddress, RequestOf } from '@parley/contracts';
 import type { Harness } from '../helpers';
 import { content, sql, startHarness } from '../helpers';
 import type { DeliveryProcess } from '../process';
-import { spawnDelivery, spawnService, waitUntilServing } from '../process';
+import { spawnServiceProcess } from '@parley/testing';
+import { spawnDelivery, waitUntilServing } from '../process';
 
 const D = Rpc.delivery;
 const SECONDS = Number(process.env['STRESS_SECONDS'] ?? 6);
@@ -40,9 +41,10 @@ describe('message-delivery throughput', () => {
     h = await startHarness('stress', {}, { delivery: false, directory: false });
     const profile = process.env['STRESS_PROFILE'];
     const nodeArgs = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
-    directory = spawnService(
+    directory = spawnServiceProcess(
       'prekey-directory',
       {
+        PARLEY_LOG_LEVEL: 'warn',
         DATABASE_URL: h.directoryDb.url,
         PARLEY_NATS_URL: h.natsUrl,
         PARLEY_NATS_PREFIX: h.namespace,
