@@ -8,29 +8,17 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
-import type { DeviceAddress, RequestOf } from '@parley/contracts';
+import type { RequestOf } from '@parley/contracts';
 import { Rpc } from '@parley/contracts';
 import type { NatsServer } from '@parley/testing';
 import { startNatsServer } from '@parley/testing';
 import type { Harness } from './helpers';
-import { content, mailboxCount, sql, startHarness, userId } from './helpers';
+import { mailboxCount, pairwise, sql, startHarness, userId } from './helpers';
 import type { DeliveryProcess } from './process';
 import { spawnDelivery, waitUntilServing } from './process';
 
 const D = Rpc.delivery;
 type Send = RequestOf<typeof D.sendPairwise>;
-
-function sendTo(sender: DeviceAddress, recipients: readonly DeviceAddress[], id: string): Send {
-  return {
-    sender,
-    clientMessageId: id,
-    envelopes: recipients.map((recipient) => ({
-      recipient,
-      type: 'message' as const,
-      content: content(id),
-    })),
-  };
-}
 
 describe('message-delivery killed between accepting and answering', () => {
   let h: Harness;
@@ -67,7 +55,7 @@ describe('message-delivery killed between accepting and answering', () => {
     const dora = { userId: userId('dora'), deviceId: 1 };
     await h.register(dora);
     await start();
-    const sends = Array.from({ length: 5 }, (_, i) => sendTo(sender, [dora], `f-${i}`));
+    const sends = Array.from({ length: 5 }, (_, i) => pairwise(sender, [dora], `f-${i}`));
     const locker = new Client({ connectionString: h.db.url });
     await locker.connect();
     try {
@@ -148,7 +136,7 @@ describe('message-delivery killed between accepting and answering', () => {
     let stop = false;
     const workers = Array.from({ length: 32 }, async () => {
       while (!stop) {
-        const req = sendTo(sender, [bob, bobTablet], `k-${sends.length}`);
+        const req = pairwise(sender, [bob, bobTablet], `k-${sends.length}`);
         sends.push(req);
         try {
           const reply = await h.call(D.sendPairwise, req, 5_000);
@@ -236,7 +224,7 @@ describe('NATS restarted mid-stream', () => {
     await h.register(carol);
     const accepted: string[] = [];
     for (let i = 0; i < 20; i++) {
-      const req = sendTo(sender, [carol], `before-${i}`);
+      const req = pairwise(sender, [carol], `before-${i}`);
       await h.call(D.sendPairwise, req);
       accepted.push(req.clientMessageId);
     }
@@ -245,7 +233,7 @@ describe('NATS restarted mid-stream', () => {
     // Serving again after the reconnect (the first calls may still find no one listening).
     const deadline = Date.now() + 30_000;
     for (let i = 0; accepted.length < 40;) {
-      const req = sendTo(sender, [carol], `after-${i}`);
+      const req = pairwise(sender, [carol], `after-${i}`);
       try {
         await h.call(D.sendPairwise, req, 5_000);
         accepted.push(req.clientMessageId);
