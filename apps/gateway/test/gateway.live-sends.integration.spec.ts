@@ -6,60 +6,21 @@
  * the frame size limits (sends up to the message body limit, other frames 64 KiB).
  */
 import { randomBytes } from 'node:crypto';
-import { bytesToBase64 } from '@parley/contracts';
 import { createGroup, deterministicRandom } from '@parley/protocol';
 import WebSocket from 'ws';
 import { TestDevice } from './support/device';
-import type { Stack } from './support/harness';
-import { http, startStack } from './support/harness';
+import { http } from './support/harness';
+import { addr, b64, cmid, envelope, uid, useMessagingStack } from './support/messaging-fixture';
 import type { Frame, LiveClient } from './support/live';
-import { connectLive, watch } from './support/live';
+import { watch } from './support/live';
 
 const MESSAGE_BODY_LIMIT = 256 * 1024;
 const SMALL_FRAME_LIMIT = 64 * 1024;
 
-let stack: Stack;
-let seq = 0;
-const uid = (label: string) => `${label}-${process.pid}-${++seq}`;
-const cmid = () => `c-${++seq}-${randomBytes(4).toString('hex')}`;
-const b64 = (bytes: Uint8Array) => bytesToBase64(bytes);
-const open: LiveClient[] = [];
-
-beforeAll(async () => {
-  stack = await startStack(
-    'gw-wsend',
-    {
-      GATEWAY_RATE_LIMIT: '100000',
-      GATEWAY_MESSAGE_BODY_LIMIT_BYTES: String(MESSAGE_BODY_LIMIT),
-    },
-    { messaging: true },
-  );
+const fx = useMessagingStack('gw-wsend', {
+  GATEWAY_MESSAGE_BODY_LIMIT_BYTES: String(MESSAGE_BODY_LIMIT),
 });
-afterAll(async () => {
-  await Promise.all(open.splice(0).map((c) => c.close()));
-  await stack.close();
-});
-
-async function device(label: string, deviceId = 1): Promise<TestDevice> {
-  const d = new TestDevice(label, deviceId);
-  await d.register(stack.url);
-  return d;
-}
-
-async function live(d: TestDevice): Promise<LiveClient> {
-  const client = await connectLive(stack.url, d.token!);
-  open.push(client);
-  return client;
-}
-
-const addr = (d: TestDevice) => ({ userId: d.userId, deviceId: d.deviceId });
-const envelope = (to: TestDevice, content: Uint8Array = randomBytes(48)) => ({
-  recipient: addr(to),
-  type: 'message',
-  content: b64(content),
-});
-const post = (from: TestDevice, path: string, body: unknown) =>
-  http(stack.url, 'POST', path, { token: from.token!, body });
+const { device, live, post, open } = fx;
 const byId = (id: string) => (f: Frame) => f['id'] === id;
 
 describe('send frames (1:1)', () => {
@@ -105,7 +66,7 @@ describe('send frames (1:1)', () => {
     const retry = await aliceLive.next('sent', byId('retry'));
     expect(first['deduplicated']).toBe(false);
     expect(retry).toMatchObject({ deduplicated: true, storedAt: first['storedAt'] });
-    const mailbox = await http(stack.url, 'GET', '/v1/mailbox', { token: bob.token! });
+    const mailbox = await http(fx.stack.url, 'GET', '/v1/mailbox', { token: bob.token! });
     expect(mailbox.body.messages).toHaveLength(1);
   });
 
@@ -113,7 +74,7 @@ describe('send frames (1:1)', () => {
     const alice = await device(uid('alice'));
     const bob1 = await device(uid('bob'));
     const bob2 = new TestDevice(bob1.userId, 2);
-    await bob2.register(stack.url);
+    await bob2.register(fx.stack.url);
     const ghost = new TestDevice(bob1.userId, 9);
     const aliceLive = await live(alice);
     const body = { clientMessageId: cmid(), envelopes: [envelope(bob1), envelope(ghost)] };
@@ -156,7 +117,7 @@ describe('send frames (1:1)', () => {
     expect(noId['code']).toBe('VALIDATION_FAILED');
     expect(noId).not.toHaveProperty('id');
     expect(
-      (await http(stack.url, 'GET', '/v1/mailbox', { token: bob.token! })).body.messages,
+      (await http(fx.stack.url, 'GET', '/v1/mailbox', { token: bob.token! })).body.messages,
     ).toEqual([]);
   });
 
@@ -201,7 +162,7 @@ describe('frame sizes', () => {
       envelopes: [envelope(bob, content)],
     });
     expect(await aliceLive.next('sent', byId('big'))).toMatchObject({ recipients: 1 });
-    const mailbox = await http(stack.url, 'GET', '/v1/mailbox', { token: bob.token! });
+    const mailbox = await http(fx.stack.url, 'GET', '/v1/mailbox', { token: bob.token! });
     expect(mailbox.body.messages[0].content).toBe(b64(content));
   });
 
@@ -232,7 +193,7 @@ describe('frame sizes', () => {
   });
 
   it('closes the socket (1009) on a first frame over 64 KiB before authentication', async () => {
-    const ws = new WebSocket(`${stack.url.replace(/^http/, 'ws')}/v1/ws`);
+    const ws = new WebSocket(`${fx.stack.url.replace(/^http/, 'ws')}/v1/ws`);
     const client = watch(ws);
     await new Promise((r) => ws.once('open', r));
     client.send({ type: 'auth', token: 'x'.repeat(SMALL_FRAME_LIMIT) });
@@ -306,7 +267,7 @@ describe('send-group frames (sender key)', () => {
       if (code !== undefined) expect(error['code']).toBe(code);
     }
     expect(
-      (await http(stack.url, 'GET', '/v1/mailbox', { token: outsider.token! })).body.messages,
+      (await http(fx.stack.url, 'GET', '/v1/mailbox', { token: outsider.token! })).body.messages,
     ).toEqual([]);
   });
 });

@@ -6,63 +6,19 @@
  * sends, device-set mismatches, membership and prekey frames, and the refusals.
  */
 import { randomBytes } from 'node:crypto';
-import { bytesToBase64 } from '@parley/contracts';
 import { buildMembershipChange, createGroup, deterministicRandom } from '@parley/protocol';
 import type { GroupMembershipState } from '@parley/protocol';
 import { LiveDeliveryRouter } from '../src/app/live/live-delivery.router';
 import { TestDevice } from './support/device';
-import type { Stack } from './support/harness';
-import { http, startStack } from './support/harness';
-import type { LiveClient } from './support/live';
-import { connectLive } from './support/live';
+import { http } from './support/harness';
+import { addr, b64, cmid, envelope, uid, useMessagingStack } from './support/messaging-fixture';
 
 const MESSAGE_BODY_LIMIT = 256 * 1024;
 
-let stack: Stack;
-let seq = 0;
-const uid = (label: string) => `${label}-${process.pid}-${++seq}`;
-const cmid = () => `c-${++seq}-${randomBytes(4).toString('hex')}`;
-const b64 = (bytes: Uint8Array) => bytesToBase64(bytes);
-const open: LiveClient[] = [];
-
-beforeAll(async () => {
-  stack = await startStack(
-    'gw-msg',
-    {
-      GATEWAY_RATE_LIMIT: '100000',
-      GATEWAY_MESSAGE_BODY_LIMIT_BYTES: String(MESSAGE_BODY_LIMIT),
-    },
-    { messaging: true },
-  );
+const fx = useMessagingStack('gw-msg', {
+  GATEWAY_MESSAGE_BODY_LIMIT_BYTES: String(MESSAGE_BODY_LIMIT),
 });
-afterAll(async () => {
-  await Promise.all(open.splice(0).map((c) => c.close()));
-  await stack.close();
-});
-
-async function device(label: string, deviceId = 1, oneTimePreKeys = 0): Promise<TestDevice> {
-  const d = new TestDevice(label, deviceId);
-  await d.register(stack.url, oneTimePreKeys);
-  return d;
-}
-
-async function live(d: TestDevice): Promise<LiveClient> {
-  const client = await connectLive(stack.url, d.token!);
-  open.push(client);
-  return client;
-}
-
-const addr = (d: TestDevice) => ({ userId: d.userId, deviceId: d.deviceId });
-
-function envelope(to: TestDevice, content: Uint8Array = randomBytes(48)) {
-  return { recipient: addr(to), type: 'message', content: b64(content) };
-}
-
-const post = (from: TestDevice, path: string, body: unknown) =>
-  http(stack.url, 'POST', path, { token: from.token!, body });
-const get = (from: TestDevice, path: string) =>
-  http(stack.url, 'GET', path, { token: from.token! });
-
+const { device, live, post, get, open } = fx;
 const memberOf = (d: TestDevice) => ({
   userId: d.userId,
   deviceId: d.deviceId,
@@ -75,7 +31,7 @@ async function newGroup(admin: TestDevice, others: readonly TestDevice[]) {
     admin.identity,
     memberOf(admin),
     others.map(memberOf),
-    deterministicRandom(`group/${admin.userId}/${++seq}`),
+    deterministicRandom(`group/${admin.userId}/${uid('seed')}`),
     Date.now(),
   );
   const groupId = Buffer.from(built.state.groupId).toString('hex');
@@ -197,12 +153,12 @@ describe('1:1 delivery', () => {
       deleted: 0,
     });
     expect((await get(bob, '/v1/mailbox')).body.messages).toHaveLength(1);
-    expect((await http(stack.url, 'GET', '/v1/mailbox')).status).toBe(401);
+    expect((await http(fx.stack.url, 'GET', '/v1/mailbox')).status).toBe(401);
   });
 
   it('keeps one live subscription per device and drops it on close', async () => {
     const bob = await device(uid('bob'));
-    const router = stack.gateway.app.get(LiveDeliveryRouter);
+    const router = fx.stack.gateway.app.get(LiveDeliveryRouter);
     const before = router.size;
     const first = await live(bob);
     const second = await live(bob);
@@ -221,7 +177,7 @@ describe('device sets', () => {
   it("lists a user's devices without spending prekeys", async () => {
     const carol1 = await device(uid('carol'), 1, 2);
     const carol2 = new TestDevice(carol1.userId, 2);
-    await carol2.register(stack.url, 2);
+    await carol2.register(fx.stack.url, 2);
     const res = await get(carol1, `/v1/users/${carol1.userId}/devices`);
     expect(res.status).toBe(200);
     expect(res.body.userId).toBe(carol1.userId);
@@ -236,7 +192,7 @@ describe('device sets', () => {
     const alice = await device(uid('alice'));
     const bob1 = await device(uid('bob'));
     const bob2 = new TestDevice(bob1.userId, 2);
-    await bob2.register(stack.url);
+    await bob2.register(fx.stack.url);
     const ghost = new TestDevice(bob1.userId, 9);
     const res = await post(alice, '/v1/messages', {
       clientMessageId: cmid(),
@@ -484,7 +440,7 @@ describe('refusals', () => {
     expect(badGroup.status).toBe(400);
     expect((await get(alice, '/v1/mailbox?limit=0')).status).toBe(400);
     expect((await get(alice, '/v1/mailbox?limit=abc')).body.error.code).toBe('VALIDATION_FAILED');
-    const malformed = await http(stack.url, 'POST', '/v1/mailbox/ack', {
+    const malformed = await http(fx.stack.url, 'POST', '/v1/mailbox/ack', {
       token: alice.token!,
       rawBody: '{"messageIds": [',
     });
@@ -501,7 +457,7 @@ describe('refusals', () => {
       envelopes: [envelope(bob, randomBytes(80 * 1024))],
     });
     expect(big.status).toBe(200);
-    const huge = await http(stack.url, 'POST', '/v1/messages', {
+    const huge = await http(fx.stack.url, 'POST', '/v1/messages', {
       token: alice.token!,
       rawBody: JSON.stringify({
         clientMessageId: cmid(),
@@ -514,11 +470,11 @@ describe('refusals', () => {
       code: 'PAYLOAD_TOO_LARGE',
       details: { limitBytes: MESSAGE_BODY_LIMIT },
     });
-    const hugeAck = await http(stack.url, 'POST', '/v1/mailbox/ack', {
+    const hugeAck = await http(fx.stack.url, 'POST', '/v1/mailbox/ack', {
       token: alice.token!,
       rawBody: JSON.stringify({ messageIds: ['a'], pad: 'x'.repeat(100 * 1024) }),
     });
     expect(hugeAck.status).toBe(413);
-    expect(hugeAck.body.error.details.limitBytes).toBe(stack.config.GATEWAY_BODY_LIMIT_BYTES);
+    expect(hugeAck.body.error.details.limitBytes).toBe(fx.stack.config.GATEWAY_BODY_LIMIT_BYTES);
   });
 });
