@@ -4,7 +4,7 @@
 import type { DeviceAddress, RequestOf } from '@parley/contracts';
 import { MAX_DELIVERY_BATCH_ITEMS, Rpc } from '@parley/contracts';
 import type { Harness } from './helpers';
-import { mailboxCount, pairwise, startHarness, userId } from './helpers';
+import { mailboxCount, pairwise, sql, startHarness, userId } from './helpers';
 
 const D = Rpc.delivery;
 type Item = RequestOf<typeof D.batch>['items'][number];
@@ -75,6 +75,60 @@ describe('delivery.batch', () => {
     expect(results).toEqual([{ ok: { deleted: 1 } }, { ok: { deleted: 0 } }]);
     expect(await mailboxCount(h.db.url, bob)).toBe(0);
     expect(await mailboxCount(h.db.url, carol)).toBe(1);
+  });
+
+  it('keeps every mailbox count equal to its entries under concurrent sends, resends and acks', async () => {
+    const senders = [1, 2, 3].map((i) => ({ userId: userId(`sender${i}`), deviceId: 1 }));
+    const boxes = [1, 2, 3, 4].map((i) => ({ userId: userId(`box${i}`), deviceId: 1 }));
+    await h.register(...senders, ...boxes);
+    // Deterministic mix: each send goes to one to three of the four mailboxes.
+    const sends = Array.from({ length: 240 }, (_, i) =>
+      send(
+        senders[i % 3]!,
+        boxes.filter((_, b) => (i >> b) % 2 === 1 || b === i % 4),
+      ),
+    );
+    let deleted = 0;
+    const ackPage = async (device: DeviceAddress) => {
+      const { messages } = await h.call(D.fetchMailbox, { device, limit: 7 });
+      if (messages.length === 0) return;
+      const { results } = await h.call(D.batch, {
+        items: [{ op: 'ack', request: { device, messageIds: messages.map((m) => m.messageId) } }],
+      });
+      const [result] = results;
+      if (result && 'ok' in result && 'deleted' in result.ok) deleted += result.ok.deleted;
+    };
+    const batchOf = (i: number, size = 8) => ({ items: sends.slice(i * 8, i * 8 + size) });
+    // Half the sends first, so the acks below find messages; then the other half (in batches
+    // of 8, many at once), resends of some, a send refused for a device missing from it, and
+    // acks (two per page may race: only one deletes), all concurrently.
+    await Promise.all(Array.from({ length: 15 }, (_, i) => h.call(D.batch, batchOf(i))));
+    await Promise.all([
+      ...Array.from({ length: 15 }, (_, i) => h.call(D.batch, batchOf(15 + i))),
+      ...Array.from({ length: 10 }, (_, i) => h.call(D.batch, batchOf(i * 2, 4))),
+      h.call(D.batch, { items: [send(senders[0]!, [{ userId: boxes[0]!.userId, deviceId: 9 }])] }),
+      ...Array.from({ length: 24 }, (_, i) => ackPage(boxes[i % 4]!)),
+    ]);
+    const counted = await sql<{ user_id: string; kept: number; real: string }>(
+      h.db.url,
+      `SELECT b.recipient_user_id AS user_id, b.entry_count AS kept,
+              (SELECT count(*) FROM message_delivery.mailbox_entries m
+               WHERE m.recipient_user_id = b.recipient_user_id
+                 AND m.recipient_device_id = b.recipient_device_id) AS real
+       FROM message_delivery.mailboxes b WHERE b.recipient_user_id = ANY($1)
+       ORDER BY 1`,
+      [boxes.map((b) => b.userId)],
+    );
+    expect(counted).toHaveLength(4);
+    const stored = sends.reduce(
+      (n, s) => n + (s.op === 'send-pairwise' ? s.request.envelopes.length : 0),
+      0,
+    );
+    for (const row of counted) expect(row.kept).toBe(Number(row.real));
+    // Every stored envelope counted once (resends and the refused send not at all), every
+    // deleted one subtracted once.
+    expect(deleted).toBeGreaterThan(0);
+    expect(counted.reduce((n, row) => n + row.kept, 0)).toBe(stored - deleted);
   });
 
   it('refuses an empty or oversized batch, or a malformed item, with VALIDATION_FAILED', async () => {

@@ -330,7 +330,6 @@ export function clientMessageId(): string {
   return `cm-${Date.now().toString(36)}-${++serial}`;
 }
 
-/** Recognisable ciphertext-shaped bytes (the service never looks inside). */
 /** A pairwise send of one envelope per recipient device (content names the envelope). */
 export function pairwise(
   sender: DeviceAddress,
@@ -348,6 +347,7 @@ export function pairwise(
   };
 }
 
+/** Recognisable ciphertext-shaped bytes (the service never looks inside). */
 export function content(label: string, size = 64): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(size);
   out.set(new TextEncoder().encode(label).subarray(0, size));

@@ -30,11 +30,12 @@ export async function startMessageDelivery(
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.shutdownHooks === undefined ? {} : { shutdownHooks: options.shutdownHooks }),
   });
-  // parley_mailbox_depth, read when Prometheus scrapes (read-only, one count).
+  // parley_mailbox_depth, read when Prometheus scrapes (read-only: the sum of the mailbox
+  // counts, not a count of every entry).
   const db = running.app.get(MessageDeliveryDatabase, { strict: false });
   setMailboxDepthSource(async () => {
     const [row] = await db.client.$queryRaw<{ n: number }[]>`
-      SELECT count(*)::int AS n FROM message_delivery.mailbox_entries`;
+      SELECT coalesce(sum(entry_count), 0)::int AS n FROM message_delivery.mailboxes`;
     return row?.n ?? 0;
   });
   return running;

@@ -122,11 +122,16 @@ export class MailboxRepository {
 
   /**
    * Several sends in ONE statement (so one implicit transaction, one round trip, one WAL
-   * flush): the capped size check of every recipient mailbox, the `sends` rows (skipped for a
-   * send that would overfill a mailbox, or when (sender, clientMessageId) exists: ON CONFLICT
-   * DO NOTHING waits for a concurrent identical send to commit or roll back), and all entries
-   * in one multi-row INSERT carrying their send's timestamp. Each send is stored whole or not
-   * at all; the callers keep (sender, clientMessageId) unique within one call.
+   * flush): the size check of every recipient mailbox (its `mailboxes` count), the `sends`
+   * rows (skipped for a send that would overfill a mailbox, or when (sender, clientMessageId)
+   * exists: ON CONFLICT DO NOTHING waits for a concurrent identical send to commit or roll
+   * back), all entries in one multi-row INSERT carrying their send's timestamp, and the
+   * mailbox counts raised by what was inserted. Each send is stored whole or not at all; the
+   * callers keep (sender, clientMessageId) unique within one call.
+   *
+   * The counts are upserted in key order (here and in `deleteEntries`), so concurrent
+   * statements lock the same mailbox rows in the same order and cannot deadlock; a row is
+   * locked from its upsert to the commit, the statement's last step.
    */
   async storeSends(sends: readonly NewSend[], maxMailbox: number): Promise<StoreOutcome[]> {
     const su: string[] = [];
@@ -168,13 +173,9 @@ export class MailboxRepository {
           WITH ORDINALITY AS r(k, user_id, device_id, type, content, ord)
       ), full_boxes AS (
         SELECT b.user_id, b.device_id FROM (SELECT DISTINCT user_id, device_id FROM r) b
-        WHERE (
-          SELECT count(*) FROM (
-            SELECT 1 FROM "message_delivery"."mailbox_entries" m
-            WHERE m.recipient_user_id = b.user_id AND m.recipient_device_id = b.device_id
-            LIMIT ${maxMailbox}
-          ) AS capped
-        ) >= ${maxMailbox}
+        JOIN "message_delivery"."mailboxes" mb
+          ON mb.recipient_user_id = b.user_id AND mb.recipient_device_id = b.device_id
+        WHERE mb.entry_count >= ${maxMailbox}
       ), full_sends AS (
         SELECT DISTINCT r.k FROM r JOIN full_boxes f USING (user_id, device_id)
       ), s AS (
@@ -197,6 +198,14 @@ export class MailboxRepository {
                decode(r.content, 'base64'), sk.stored_at
         FROM r JOIN sk USING (k) ORDER BY r.ord
         RETURNING seq, send_id, recipient_user_id, recipient_device_id
+      ), counted AS (
+        INSERT INTO "message_delivery"."mailboxes" AS mb
+          (recipient_user_id, recipient_device_id, entry_count)
+        SELECT recipient_user_id, recipient_device_id, count(*)::int FROM e
+        GROUP BY recipient_user_id, recipient_device_id
+        ORDER BY recipient_user_id, recipient_device_id
+        ON CONFLICT (recipient_user_id, recipient_device_id)
+          DO UPDATE SET entry_count = mb.entry_count + excluded.entry_count
       )
       SELECT json_build_object(
         'full', (SELECT json_agg(k) FROM full_sends),
@@ -277,7 +286,8 @@ export class MailboxRepository {
 
   /**
    * Acks of several devices in ONE statement: each request deletes only entries of its own
-   * device's mailbox; returns how many went per request. The commit does not wait for the WAL
+   * device's mailbox, and the mailbox counts drop by what was deleted; returns how many went
+   * per request. The commit does not wait for the WAL
    * flush (`synchronous_commit` off for this transaction only): if PostgreSQL itself crashes
    * right after, an ack may be lost and the message delivered again, which clients handle
    * anyway (they de-duplicate by messageId). Sends never take this shortcut.
@@ -308,7 +318,15 @@ export class MailboxRepository {
         USING a
         WHERE m.recipient_user_id = a.user_id AND m.recipient_device_id = a.device_id
           AND m.seq = a.seq
-        RETURNING a.k
+        RETURNING a.k, m.recipient_user_id, m.recipient_device_id
+      ), counted AS (
+        INSERT INTO "message_delivery"."mailboxes" AS mb
+          (recipient_user_id, recipient_device_id, entry_count)
+        SELECT recipient_user_id, recipient_device_id, -count(*)::int FROM d
+        GROUP BY recipient_user_id, recipient_device_id
+        ORDER BY recipient_user_id, recipient_device_id
+        ON CONFLICT (recipient_user_id, recipient_device_id)
+          DO UPDATE SET entry_count = mb.entry_count + excluded.entry_count
       )
       SELECT k, count(*) AS n FROM d GROUP BY k`;
     const counts = new Map(rows.map((r) => [Number(r.k), Number(r.n)]));
