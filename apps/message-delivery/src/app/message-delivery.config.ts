@@ -35,6 +35,15 @@ export const MessageDeliveryEnvSchema = BaseServiceEnvSchema.extend({
    * device comes online. 0 publishes one event per message.
    */
   DELIVERY_OFFLINE_EVENT_WINDOW_MS: envInt(0, 600_000).default(1_000),
+  /**
+   * The idempotency window: a send's row (its (sender, clientMessageId) key) is kept this long
+   * after it was stored, and after every entry of it was acked; then the purge removes it, and
+   * a resend with the same id would be a new message. Sends with unacked entries are never
+   * purged.
+   */
+  DELIVERY_SEND_RETENTION_MS: envInt(1_000, 365 * 24 * 3_600_000).default(7 * 24 * 3_600_000),
+  /** Pause between purge passes over expired sends (0: this instance never purges). */
+  DELIVERY_PURGE_INTERVAL_MS: envInt(0, 86_400_000).default(60_000),
   /** How long one live delivery waits for the gateway before the device counts as offline. */
   DELIVERY_LIVE_TIMEOUT_MS: envInt(1, 60_000).default(2_000),
 });

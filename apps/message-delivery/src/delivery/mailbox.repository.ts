@@ -244,6 +244,27 @@ export class MailboxRepository {
     });
   }
 
+  /**
+   * Deletes up to `limit` sends stored more than `retentionMs` ago (by the database's clock)
+   * that have no entry left (every
+   * recipient acked; the foreign key would cascade to unacked entries, so those sends stay
+   * whatever their age). SKIP LOCKED lets several instances purge at once without waiting on
+   * each other. Returns how many went.
+   */
+  async purgeSends(retentionMs: number, limit: number): Promise<number> {
+    return this.db.client.$executeRaw`
+      WITH doomed AS (
+        SELECT s.id FROM "message_delivery"."sends" s
+        WHERE s.stored_at < now() - ${retentionMs} * interval '1 millisecond'
+          AND NOT EXISTS (
+            SELECT 1 FROM "message_delivery"."mailbox_entries" m WHERE m.send_id = s.id)
+        ORDER BY s.stored_at
+        LIMIT ${limit}
+        FOR UPDATE SKIP LOCKED
+      )
+      DELETE FROM "message_delivery"."sends" s USING doomed WHERE s.id = doomed.id`;
+  }
+
   /** Up to `limit` entries of one mailbox after `afterSeq`, oldest first. */
   async page(device: DeviceAddress, afterSeq: bigint, limit: number): Promise<MailboxRow[]> {
     // One join in SQL (Prisma's nested select costs a second query and more decoding).
