@@ -27,7 +27,12 @@ import {
   uniqueUser,
   waitFor,
 } from './support/clients';
-import { answeringSends, reorderingMailbox, reorderingSockets } from './support/transport-faults';
+import {
+  answeringSends,
+  droppingLiveMessages,
+  reorderingMailbox,
+  reorderingSockets,
+} from './support/transport-faults';
 
 let stack: Stack;
 const open: TestClient[] = [];
@@ -319,6 +324,27 @@ describe('an unreliable network', () => {
     expect(texts(bob).sort()).toEqual([...sent].sort());
     expect(new Set(bob.messages.map((m) => m.messageId)).size).toBe(200);
     expect(bob.undecryptable).toEqual([]);
+  });
+});
+
+describe('a message-delivery instance restarting', () => {
+  it('makes connected clients drain what was never offered live (sync frame)', async () => {
+    const alice = await online('alice');
+    let dropping = true;
+    const bob = await online('bob', {
+      webSocket: droppingLiveMessages(nodeWebSocketFactory, () => dropping),
+      syncJitterMs: 100,
+    });
+    await alice.client.send(bob.client.userId, 'stored, never live');
+    await new Promise((r) => setTimeout(r, 500));
+    // Stored (alice's send was acknowledged) but the live frame was lost: bob has nothing.
+    expect(bob.messages).toEqual([]);
+    dropping = false;
+    // A new instance announces itself; the gateway sends `sync`; bob drains his mailbox.
+    await stack.startDeliveryInstance('delivery-restarted');
+    await waitFor('the stored message', () => bob.messages.length >= 1, 10_000);
+    expect(texts(bob)).toEqual(['stored, never live']);
+    expect(bob.errors).toEqual([]);
   });
 });
 

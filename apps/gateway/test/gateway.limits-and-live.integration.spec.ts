@@ -169,6 +169,33 @@ describe('live WebSocket', () => {
     await w.closed;
   });
 
+  it('sends every socket one sync frame when a message-delivery instance starts', async () => {
+    const devices = [new TestDevice(newUser(), 1), new TestDevice(newUser(), 2)];
+    const sockets = [];
+    for (const dev of devices) {
+      await dev.register(stack.url);
+      const ws = new WebSocket(wsUrl(`?token=${dev.token!}`));
+      const w = watch(ws);
+      await w.next('ready');
+      sockets.push({ ws, w });
+    }
+    const subject = createSubjects(stack.namespace).mailbox.resync;
+    // Malformed events are ignored; the well-formed one reaches every socket once.
+    nc.publish(subject, 'not json');
+    nc.publish(subject, JSON.stringify({ at: Date.now() }));
+    nc.publish(subject, JSON.stringify({ instanceId: 'delivery-7', at: Date.now() }));
+    await nc.flush();
+    for (const { w } of sockets) expect(await w.next('sync')).toEqual({ type: 'sync' });
+    // A ping answered after it: nothing else was queued before (one sync each, no more).
+    for (const { ws, w } of sockets) {
+      ws.send(JSON.stringify({ type: 'ping', id: 'after' }));
+      await w.next('pong');
+      expect(w.frames.filter((f) => f.type === 'sync')).toEqual([]);
+      ws.close();
+      await w.closed;
+    }
+  });
+
   it('accepts the token as the first frame', async () => {
     const dev = new TestDevice(newUser(), 1);
     await dev.register(stack.url);

@@ -56,6 +56,11 @@ export interface ParleyClientOptions {
   readonly signedPreKeyMaxAgeMs?: number;
   /** How long a sender-key message waits for its sender's key before it is undecryptable; 10 s. */
   readonly senderKeyWaitMs?: number;
+  /**
+   * On a `sync` frame (the server restarted a part that delivers live), the client drains its
+   * mailbox after a random delay up to this, so that all clients do not ask at once; 2 s.
+   */
+  readonly syncJitterMs?: number;
 }
 
 interface Device {
@@ -67,6 +72,7 @@ interface Device {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+const DEFAULT_SYNC_JITTER_MS = 2_000;
 
 export class ParleyClient extends TypedEmitter<ParleyEvents> {
   private readonly api: GatewayApi;
@@ -78,6 +84,7 @@ export class ParleyClient extends TypedEmitter<ParleyEvents> {
   private closed = false;
   private readonly inbound: Inbound;
   private waitTimer: ReturnType<typeof setInterval> | undefined;
+  private syncTimer: ReturnType<typeof setTimeout> | undefined;
   private drainRun: Promise<void> | undefined;
 
   private constructor(private readonly options: ParleyClientOptions) {
@@ -285,6 +292,22 @@ export class ParleyClient extends TypedEmitter<ParleyEvents> {
     await this.drainRun;
   }
 
+  /** One jittered drain per burst of `sync` frames. */
+  private scheduleSync(): void {
+    if (this.syncTimer || this.closed) return;
+    const jitter = this.options.syncJitterMs ?? DEFAULT_SYNC_JITTER_MS;
+    this.syncTimer = setTimeout(
+      () => {
+        this.syncTimer = undefined;
+        if (!this.live) return;
+        void this.drain().catch((error: unknown) => {
+          this.emit('error', error);
+        });
+      },
+      Math.floor(Math.random() * jitter),
+    );
+  }
+
   /** Drops the socket as a network failure would (it reconnects with backoff). */
   simulateDisconnect(): void {
     this.live?.drop();
@@ -318,6 +341,9 @@ export class ParleyClient extends TypedEmitter<ParleyEvents> {
         void this.replenishPreKeys().catch((error: unknown) => {
           this.emit('error', error);
         });
+        return;
+      case 'sync':
+        this.scheduleSync();
         return;
       case 'error':
         this.emit('error', new Error(`gateway: ${frame.code} ${frame.message}`));
@@ -453,6 +479,7 @@ export class ParleyClient extends TypedEmitter<ParleyEvents> {
     this.live = undefined;
     this.api.setLiveSender(undefined);
     if (this.waitTimer) clearInterval(this.waitTimer);
+    clearTimeout(this.syncTimer);
     this.inbound.stop();
     await this.lane.run(() => Promise.resolve());
     await this.inbound.flushAcks();

@@ -22,6 +22,8 @@ import { startPrekeyDirectory } from '../../../prekey-directory/src/app/start-pr
 export interface Stack {
   readonly url: string;
   readonly namespace: string;
+  /** Starts one more message-delivery instance (as after a crash and restart). */
+  startDeliveryInstance(instanceId: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -69,6 +71,14 @@ export async function startStack(label: string): Promise<Stack> {
     return {
       url: gateway.httpUrl,
       namespace,
+      async startDeliveryInstance(instanceId) {
+        services.push(
+          await startMessageDelivery(
+            loadConfig(MessageDeliveryEnvSchema, { ...common, PARLEY_INSTANCE_ID: instanceId }),
+            { shutdownHooks: false },
+          ),
+        );
+      },
       async close() {
         await gateway.close();
         for (const s of services.reverse()) await s.close();

@@ -1,4 +1,4 @@
-/** Transport wrappers that misbehave on purpose: reorder and duplicate deliveries. */
+/** Transport wrappers that misbehave on purpose: reorder, duplicate or lose deliveries. */
 import type { FetchLike, WebSocketFactory, WebSocketLike } from '../../src/node';
 
 function shuffle<T>(items: T[]): T[] {
@@ -47,6 +47,40 @@ export function reorderingSockets(inner: WebSocketFactory, holdMs = 40): WebSock
       }
       held.push(event, event);
       timer ??= setTimeout(flush, holdMs);
+    };
+    return outer;
+  };
+}
+
+/**
+ * Loses every live `message` frame while `dropping()` says so, as when the instance that
+ * stored a message died before offering it live (the message is only in the mailbox).
+ */
+export function droppingLiveMessages(
+  inner: WebSocketFactory,
+  dropping: () => boolean,
+): WebSocketFactory {
+  return (url) => {
+    const ws = inner(url);
+    const outer: WebSocketLike = {
+      send: (data) => {
+        ws.send(data);
+      },
+      close: (code, reason) => {
+        ws.close(code, reason);
+      },
+      onopen: null,
+      onmessage: null,
+      onclose: null,
+      onerror: null,
+    };
+    ws.onopen = (e) => outer.onopen?.(e);
+    ws.onclose = (e) => outer.onclose?.(e);
+    ws.onerror = (e) => outer.onerror?.(e);
+    ws.onmessage = (event) => {
+      const frame = JSON.parse(String(event.data)) as { type: string };
+      if (frame.type === 'message' && dropping()) return;
+      outer.onmessage?.(event);
     };
     return outer;
   };

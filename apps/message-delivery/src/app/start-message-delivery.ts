@@ -1,7 +1,7 @@
 /** Starts one instance of the service (main.ts and the tests share this). */
-import { SERVICES } from '@parley/contracts';
+import { Events, SERVICES } from '@parley/contracts';
 import type { RunningService } from '@parley/server-kit';
-import { bootstrapService, setMailboxDepthSource } from '@parley/server-kit';
+import { bootstrapService, EventBus, setMailboxDepthSource } from '@parley/server-kit';
 import type { Logger } from 'pino';
 import { MessageDeliveryDatabase } from '../database/message-delivery.database';
 import type { MessageDeliveryConfig } from './message-delivery.config';
@@ -38,5 +38,13 @@ export async function startMessageDelivery(
       SELECT coalesce(sum(entry_count), 0)::int AS n FROM message_delivery.mailboxes`;
     return row?.n ?? 0;
   });
+  // Now that this instance answers fetches: if an instance died, the live deliveries it had
+  // not sent are only in the mailboxes; gateways tell connected devices to drain them.
+  running.app
+    .get(EventBus, { strict: false })
+    .publishCore(Events.delivery.mailboxResync, {
+      instanceId: config.PARLEY_INSTANCE_ID,
+      at: Date.now(),
+    });
   return running;
 }

@@ -66,6 +66,13 @@ export function createSubjects(namespace?: string) {
       /** Gateways publish when a device connects or disconnects (core NATS). */
       changed: s('presence.changed'),
     },
+    mailbox: {
+      /**
+       * A message-delivery instance started (core NATS): live deliveries of an instance that
+       * died may be lost, so gateways tell connected devices to read their mailboxes.
+       */
+      resync: s('mailbox.resync'),
+    },
     live: {
       /**
        * The gateway holding a device's socket subscribes here (no queue group) and answers

@@ -80,6 +80,11 @@ export class ConnectionRegistry<S extends LiveSocket = LiveSocket> {
     return [...this.byDevice.values()].map((e) => e.device);
   }
 
+  /** Every socket held now. */
+  sockets(): S[] {
+    return [...this.byDevice.values()].map((e) => e.socket);
+  }
+
   /** Closes every socket (shutdown) and empties the registry. */
   closeAll(code: number, reason: string): void {
     for (const { socket } of this.byDevice.values()) socket.close(code, reason);

@@ -1,7 +1,9 @@
 /**
  * Forwards events to the sockets of this instance: `prekeys.low` to the device concerned,
  * `group.membership.changed` to every connected device of the group's members and of the
- * users the change names (added, or removed: they learn they are out).
+ * users the change names (added, or removed: they learn they are out), and `mailbox.resync`
+ * (a message-delivery instance started) as a `sync` frame to every socket, in slices of
+ * SYNC_SLICE so a large instance keeps serving meanwhile.
  *
  * Plain core-NATS subscriptions on the event subjects, no queue group and no durable
  * consumer: every gateway instance must see every event, and an event for a device that is
@@ -36,6 +38,9 @@ const SEEN_CHANGES_MAX = 4096;
 /** Groups whose last looked-up members are remembered (to ask as after a leave). */
 const GROUP_CACHE_MAX = 10_000;
 const WS_OPEN = 1;
+/** Sockets sent a `sync` frame per turn of the event loop. */
+export const SYNC_SLICE = 1_000;
+const SYNC_FRAME = JSON.stringify({ type: 'sync' } satisfies ServerFrameWire);
 
 @Injectable()
 export class LiveEventsRelay
@@ -60,6 +65,11 @@ export class LiveEventsRelay
     if (this.subscriptions.length > 0) return;
     this.subscribe(Events.prekeys.low, (event) => {
       this.onPreKeysLow(event);
+    });
+    this.subscribe(Events.delivery.mailboxResync, () => {
+      const work = this.sendSync();
+      this.pending.add(work);
+      void work.finally(() => this.pending.delete(work));
     });
     this.subscribe(Events.groups.membershipChanged, (event) => {
       const work = this.onMembershipChanged(event).catch((error: unknown) => {
@@ -109,6 +119,16 @@ export class LiveEventsRelay
         remaining: event.remaining,
         threshold: event.threshold,
       });
+    }
+  }
+
+  private async sendSync(): Promise<void> {
+    const sockets = this.registry.sockets();
+    for (let i = 0; i < sockets.length; i += SYNC_SLICE) {
+      if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+      for (const socket of sockets.slice(i, i + SYNC_SLICE)) {
+        if (socket.readyState === WS_OPEN) socket.send(SYNC_FRAME);
+      }
     }
   }
 

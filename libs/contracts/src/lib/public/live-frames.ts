@@ -90,6 +90,11 @@ export const PreKeysLowFrameSchema = z.object({
   remaining: z.number().int().nonnegative(),
   threshold: z.number().int().nonnegative(),
 });
+/**
+ * Messages may wait in the mailbox that were not sent live (a message-delivery instance
+ * restarted): drain the mailbox, as after `ready`.
+ */
+export const SyncFrameSchema = z.object({ type: z.literal('sync') });
 export const PongFrameSchema = z.object({ type: z.literal('pong'), id: FrameIdSchema.optional() });
 /** A stored `send` or `send-group`: the HTTP send reply plus the frame's `id`. */
 export const SentFrameSchema = SendMessageReplySchema.extend({
@@ -116,6 +121,7 @@ export const ServerFrameSchema = z.discriminatedUnion('type', [
   AckedFrameSchema,
   MembershipFrameSchema,
   PreKeysLowFrameSchema,
+  SyncFrameSchema,
   PongFrameSchema,
   SentFrameSchema,
   ErrorFrameSchema,

@@ -179,6 +179,12 @@ export const StoredForOfflineDeviceEventSchema = z.object({
   at: TimestampMsSchema,
 });
 
+export const MailboxResyncEventSchema = z.object({
+  /** The message-delivery instance that started. */
+  instanceId: z.string().min(1).max(128),
+  at: TimestampMsSchema,
+});
+
 /** Operations per `delivery.batch` request. */
 export const MAX_DELIVERY_BATCH_ITEMS = 256;
 
@@ -270,5 +276,15 @@ export const DeliveryEvents = {
     subject: SUBJECTS.events.storedForOfflineDevice,
     stream: 'events',
     schema: StoredForOfflineDeviceEventSchema,
+  }),
+  /**
+   * Core NATS, published by every message-delivery instance when it starts: the live
+   * deliveries a dead instance had not sent yet are only in the mailboxes, so gateways send
+   * their sockets a `sync` frame (the client drains its mailbox).
+   */
+  mailboxResync: defineEvent({
+    subject: SUBJECTS.mailbox.resync,
+    stream: undefined,
+    schema: MailboxResyncEventSchema,
   }),
 } as const;
