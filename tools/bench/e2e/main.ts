@@ -367,7 +367,7 @@ async function groups(ctx: Ctx, figures: Figure[]): Promise<void> {
           ...(incomplete ? { note: `${incomplete} of ${GROUP_REPS} sends not fully delivered in 20 s` } : {}),
         },
         { name: `groups.${mode}.${size}.uploaded_bytes`, label: `group ${size}, ${mode}: bytes uploaded`, value: uploaded, unit: 'bytes' },
-        { name: `groups.${mode}.${size}.rows_written`, label: `group ${size}, ${mode}: rows inserted`, value: rows, unit: 'rows' },
+        { name: `groups.${mode}.${size}.rows_written`, label: `group ${size}, ${mode}: rows inserted`, value: rows, unit: 'rows', note: `sends + mailbox entries; also ${size - 1} mailboxes count upserts` },
       );
     }
   }
