@@ -1,12 +1,15 @@
 /**
  * What this machine can do at all with the same payload: raw NATS request/reply and
- * publish (nats client straight to nats-server, the peer in another process) and
- * PostgreSQL inserts (single-row and 50-row statements, synchronous commit as the services
- * have it). Parley's figures are printed as a fraction of these.
+ * publish (nats client straight to nats-server, the peer in another process), PostgreSQL
+ * inserts (single-row and 50-row statements, synchronous commit as the services have it),
+ * and the CPU cost of one process-to-process round trip over loopback TCP (the unit every
+ * hop of a message between the load generator, gateway, NATS, message-delivery and
+ * PostgreSQL pays when nothing shares it). Parley's figures are printed as a fraction of these.
  */
 import type { ChildProcess } from 'node:child_process';
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from 'nats';
@@ -18,9 +21,81 @@ export interface NatsCeilings {
   readonly publishPerS: number;
 }
 
+export interface LoopbackCeiling {
+  /** Wall time of one round trip, one at a time. */
+  readonly roundTripUs: number;
+  /** CPU (user + system) per round trip on each side: a read, a write and a wake-up. */
+  readonly cpuUsPerSide: number;
+}
+
 export interface PgCeilings {
   readonly singleRowInsertsPerS: number;
   readonly batchRowsPerS: number;
+}
+
+/**
+ * One `payloadBytes` message to an echo process and back, one at a time, for `seconds`: the
+ * cost of a hop that no batching shares.
+ */
+export async function measureLoopback(options: {
+  seconds: number;
+  payloadBytes: number;
+}): Promise<LoopbackCeiling> {
+  const peer = fork(path.join(__dirname, 'echo-peer.ts'), [], {
+    execArgv: tsxNodeArgs(),
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  try {
+    const { port } = await once<{ port: number }>(peer, 'ready');
+    const socket = net.connect(port, '127.0.0.1');
+    socket.setNoDelay(true);
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+    const data = randomBytes(options.payloadBytes);
+    const cpuOfPeer = async () => {
+      peer.send({ type: 'cpu' });
+      const { usage } = await once<{ usage: NodeJS.CpuUsage }>(peer, 'cpu');
+      return usage.user + usage.system;
+    };
+    const peerBefore = await cpuOfPeer();
+    const selfBefore = process.cpuUsage();
+    const start = performance.now();
+    const deadline = Date.now() + options.seconds * 1000;
+    let roundTrips = 0;
+    await new Promise<void>((resolve) => {
+      let pending = data.length;
+      socket.on('data', (chunk) => {
+        pending -= chunk.length;
+        if (pending > 0) return;
+        roundTrips++;
+        if (Date.now() >= deadline) {
+          resolve();
+          return;
+        }
+        pending = data.length;
+        socket.write(data);
+      });
+      socket.write(data);
+    });
+    const wallUs = (performance.now() - start) * 1000;
+    const self = process.cpuUsage(selfBefore);
+    const peerUs = (await cpuOfPeer()) - peerBefore;
+    socket.destroy();
+    return {
+      roundTripUs: wallUs / roundTrips,
+      cpuUsPerSide: (self.user + self.system + peerUs) / 2 / roundTrips,
+    };
+  } finally {
+    if (peer.exitCode === null) {
+      const exited = new Promise((resolve) => peer.once('exit', resolve));
+      peer.send({ type: 'stop' });
+      const timer = setTimeout(() => peer.kill('SIGKILL'), 3000);
+      await exited;
+      clearTimeout(timer);
+    }
+  }
 }
 
 function once<T>(child: ChildProcess, type: string): Promise<T> {
@@ -31,7 +106,7 @@ function once<T>(child: ChildProcess, type: string): Promise<T> {
       child.off('exit', onExit);
       resolve(m);
     };
-    const onExit = (code: number | null) => { reject(new Error(`nats peer exited with ${String(code)}`)); };
+    const onExit = (code: number | null) => { reject(new Error(`peer process exited with ${String(code)}`)); };
     child.on('message', onMessage);
     child.once('exit', onExit);
   });

@@ -5,7 +5,7 @@
  * run briefly against the real PostgreSQL and NATS.
  */
 import { createTestDatabase, testNatsUrl } from '@parley/testing';
-import { measureNats, measurePostgres } from './ceilings';
+import { measureLoopback, measureNats, measurePostgres } from './ceilings';
 import { coresBetween, cpuSnapshot, machineCpuSeconds, processCpuSeconds } from './cpu';
 import { forEachLimit } from './device';
 import { encodeHistogram, mergeEncoded, newHistogram, recordMs, summarize } from './histogram';
@@ -146,5 +146,14 @@ describe('ceilings (real PostgreSQL and NATS, briefly)', () => {
     const nats = await measureNats(testNatsUrl(), { seconds: 0.3, payloadBytes: 256, inFlight: 8 });
     expect(nats.requestReplyPerS).toBeGreaterThan(10);
     expect(nats.publishPerS).toBeGreaterThan(nats.requestReplyPerS);
+  });
+
+  it('measures a loopback round trip to an echo process, with the CPU of both sides', async () => {
+    const loopback = await measureLoopback({ seconds: 0.3, payloadBytes: 256 });
+    // Positive and below the wall time of the window: real numbers, not placeholders.
+    expect(loopback.roundTripUs).toBeGreaterThan(1);
+    expect(loopback.roundTripUs).toBeLessThan(300_000);
+    expect(loopback.cpuUsPerSide).toBeGreaterThan(0);
+    expect(loopback.cpuUsPerSide).toBeLessThan(300_000);
   });
 });

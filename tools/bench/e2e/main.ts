@@ -18,8 +18,8 @@ import { parseArgs } from 'node:util';
 import { Client } from 'pg';
 import type { MemberDevice } from '@parley/protocol';
 import { initProtocol } from '@parley/protocol';
-import type { NatsCeilings, PgCeilings } from './ceilings';
-import { measureNats, measurePostgres } from './ceilings';
+import type { LoopbackCeiling, NatsCeilings, PgCeilings } from './ceilings';
+import { measureLoopback, measureNats, measurePostgres } from './ceilings';
 import type { CpuGroups } from './cpu';
 import { coresBetween, cpuSnapshot, pidsByName, postgresBackendPids } from './cpu';
 import { BenchDevice } from './device';
@@ -373,7 +373,13 @@ async function groups(ctx: Ctx, figures: Figure[]): Promise<void> {
   }
 }
 
-function ceilingFigures(nats: NatsCeilings | undefined, pg: PgCeilings | undefined, figures: Figure[]): void {
+function ceilingFigures(nats: NatsCeilings | undefined, pg: PgCeilings | undefined, loopback: LoopbackCeiling | undefined, figures: Figure[]): void {
+  if (loopback) {
+    figures.push(
+      { name: 'ceiling.loopback_round_trip_us', label: 'ceiling: process-to-process round trip (loopback TCP)', value: loopback.roundTripUs, unit: 'us', note: 'one at a time, wall time' },
+      { name: 'ceiling.loopback_round_trip_cpu_us_per_side', label: 'ceiling: CPU per round trip, each side', value: loopback.cpuUsPerSide, unit: 'us', note: 'read + write + wake-up: what every unshared hop of a message costs' },
+    );
+  }
   if (nats) {
     figures.push(
       { name: 'ceiling.nats_request_reply_per_s', label: 'ceiling: NATS request/reply (64 in flight)', value: nats.requestReplyPerS, unit: 'req/s' },
@@ -441,11 +447,13 @@ async function main(): Promise<void> {
     }
     let nats: NatsCeilings | undefined;
     let pg: PgCeilings | undefined;
+    let loopback: LoopbackCeiling | undefined;
     if (ONLY.has('ceilings')) {
       log('ceilings: raw NATS and PostgreSQL with the same payload');
       nats = await measureNats(stack.natsUrl, { seconds: CEILING_S, payloadBytes: PAYLOAD });
       pg = await measurePostgres(stack.databaseUrl, { seconds: CEILING_S, payloadBytes: PAYLOAD });
-      log(`  NATS request/reply ${formatValue(nats.requestReplyPerS)}/s, publish ${formatValue(nats.publishPerS)}/s; PG single-row ${formatValue(pg.singleRowInsertsPerS)}/s, 50-row ${formatValue(pg.batchRowsPerS)} rows/s`);
+      loopback = await measureLoopback({ seconds: CEILING_S, payloadBytes: PAYLOAD });
+      log(`  NATS request/reply ${formatValue(nats.requestReplyPerS)}/s, publish ${formatValue(nats.publishPerS)}/s; PG single-row ${formatValue(pg.singleRowInsertsPerS)}/s, 50-row ${formatValue(pg.batchRowsPerS)} rows/s; loopback round trip ${loopback.roundTripUs.toFixed(1)} us, ${loopback.cpuUsPerSide.toFixed(1)} us CPU per side`);
     }
 
     procs = await startLoadProcesses(
@@ -523,7 +531,7 @@ async function main(): Promise<void> {
     if (ONLY.has('groups')) await safely('groups', () => groups(ctx, figures));
     // Last: it restarts message-delivery.
     if (ONLY.has('durability')) await safely('durability', () => durability(ctx, figures, durUsers));
-    ceilingFigures(nats, pg, figures);
+    ceilingFigures(nats, pg, loopback, figures);
     figures.push(
       { name: 'machine.cores', label: 'machine: cores (nproc)', value: os.cpus().length, unit: 'cores' },
       { name: 'machine.load1', label: 'machine: load average (1 min) at the end', value: os.loadavg()[0] ?? 0, unit: 'load', note: 'other work on the machine inflates every latency' },
