@@ -134,6 +134,10 @@ describe('live WebSocket', () => {
     expect(limited.code).toBe('RATE_LIMITED');
     // The dropped frame's id comes back, so a client knows which one to resend.
     expect(limited['id']).toMatch(/^p\d+$/);
+    // And when to: as an HTTP 429 says it (10 frames a second: at most 100 ms).
+    const retryAfterMs = (limited['details'] as { retryAfterMs: number }).retryAfterMs;
+    expect(retryAfterMs).toBeGreaterThan(0);
+    expect(retryAfterMs).toBeLessThanOrEqual(100);
     await new Promise((r) => setTimeout(r, 300));
     const pongs = w.frames.filter((f) => f.type === 'pong').length;
     expect(pongs).toBeGreaterThanOrEqual(10);

@@ -18,4 +18,14 @@ describe('FrameBudget', () => {
       false,
     ]);
   });
+
+  it('says how long until the next frame is allowed', () => {
+    const budget = new FrameBudget(4, 0);
+    for (let i = 0; i < 4; i++) budget.take(0);
+    expect(budget.take(0)).toBe(false);
+    expect(budget.retryAfterMs()).toBe(250);
+    expect(budget.take(100)).toBe(false); // 0.4 of a frame
+    expect(budget.retryAfterMs()).toBe(150);
+    expect(budget.take(250)).toBe(true);
+  });
 });

@@ -26,4 +26,9 @@ export class FrameBudget {
     this.tokens -= 1;
     return true;
   }
+
+  /** How long until the next frame's token is there (as of the last `take`), in whole ms. */
+  retryAfterMs(): number {
+    return Math.max(0, Math.ceil(((1 - this.tokens) * 1000) / this.perSecond));
+  }
 }

@@ -19,6 +19,7 @@ import type { DeviceAddress } from '@parley/contracts';
 import {
   Events,
   PayloadTooLargeError,
+  RateLimitedError,
   SEND_FRAME_TYPES,
   validationErrorFromZod,
 } from '@parley/contracts';
@@ -173,13 +174,9 @@ export class LiveSocketServer implements OnApplicationBootstrap, OnModuleDestroy
       const json = isBinary ? undefined : parseJson(bytes);
       if (!budget.take()) {
         // With the frame's id, a client knows which send (or ack) was dropped.
-        const id = readFrameId(json);
-        send(ws, {
-          type: 'error',
-          code: 'RATE_LIMITED',
-          message: 'too many frames',
-          ...(id === undefined ? {} : { id }),
-        });
+        // `details.retryAfterMs` as on an HTTP 429.
+        const limited = new RateLimitedError(budget.retryAfterMs(), 'too many frames');
+        send(ws, errorFrame(limited, readFrameId(json), limited.message));
         return;
       }
       this.onFrame(ws, device, bytes, json);
