@@ -58,4 +58,24 @@ describe('CommitBatcher', () => {
     expect(results.map((x) => x.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect(r.batches).toEqual([[1, 13, 2], [1], [13], [2]]);
   });
+
+  it('gives every batch running at once a lane of its own, reused once it ends', async () => {
+    const running = new Set<number>();
+    const lanes: number[] = [];
+    const b = new CommitBatcher<number, number>({
+      run: async (items, lane) => {
+        expect(running.has(lane)).toBe(false);
+        running.add(lane);
+        lanes.push(lane);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        running.delete(lane);
+        return [...items];
+      },
+      inFlight: 3,
+      maxItems: 1,
+    });
+    await Promise.all(Array.from({ length: 12 }, (_, i) => b.submit(i)));
+    expect(lanes).toHaveLength(12);
+    expect(new Set(lanes)).toEqual(new Set([0, 1, 2]));
+  });
 });

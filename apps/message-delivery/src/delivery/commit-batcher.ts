@@ -11,8 +11,11 @@
  * request fails alone.
  */
 export interface CommitBatcherOptions<T, R> {
-  /** Stores a batch in one statement; one outcome per item, in order. */
-  readonly run: (items: readonly T[]) => Promise<R[]>;
+  /**
+   * Stores a batch in one statement; one outcome per item, in order. `lane` (0 to inFlight-1)
+   * is this statement's own among those running at once: no two concurrent batches share one.
+   */
+  readonly run: (items: readonly T[], lane: number) => Promise<R[]>;
   /** Batch statements running at once (each holds one pooled connection). */
   readonly inFlight: number;
   /** Items per statement. */
@@ -45,10 +48,14 @@ export interface BatchStats {
 export class CommitBatcher<T, R> {
   private queue: Pending<T, R>[] = [];
   private running = 0;
+  /** Lanes not held by a running batch. */
+  private readonly freeLanes: number[];
   private scheduled = false;
   private readonly stats = { batches: 0, items: 0, largest: 0 };
 
-  constructor(private readonly options: CommitBatcherOptions<T, R>) {}
+  constructor(private readonly options: CommitBatcherOptions<T, R>) {
+    this.freeLanes = Array.from({ length: options.inFlight }, (_, i) => options.inFlight - 1 - i);
+  }
 
   submit(item: T): Promise<R> {
     return new Promise((resolve, reject) => {
@@ -74,8 +81,10 @@ export class CommitBatcher<T, R> {
   private flush(): void {
     while (this.running < this.options.inFlight && this.queue.length > 0) {
       const batch = this.take();
+      const lane = this.freeLanes.pop() ?? 0;
       this.running++;
-      void this.execute(batch).finally(() => {
+      void this.execute(batch, lane).finally(() => {
+        this.freeLanes.push(lane);
         this.running--;
         if (this.queue.length > 0) this.schedule();
       });
@@ -105,12 +114,18 @@ export class CommitBatcher<T, R> {
     return batch;
   }
 
-  private async execute(batch: Pending<T, R>[]): Promise<void> {
+  private async execute(batch: Pending<T, R>[], lane: number): Promise<void> {
     this.stats.batches++;
     this.stats.items += batch.length;
     this.stats.largest = Math.max(this.stats.largest, batch.length);
     try {
-      settle(batch, await this.options.run(batch.map((p) => p.item)));
+      settle(
+        batch,
+        await this.options.run(
+          batch.map((p) => p.item),
+          lane,
+        ),
+      );
     } catch (error) {
       if (batch.length === 1 || this.options.retryAlone === false) {
         batch.forEach((p) => {
@@ -122,7 +137,7 @@ export class CommitBatcher<T, R> {
       await Promise.all(
         batch.map(async (p) => {
           try {
-            settle([p], await this.options.run([p.item]));
+            settle([p], await this.options.run([p.item], lane));
           } catch (e) {
             p.reject(e);
           }

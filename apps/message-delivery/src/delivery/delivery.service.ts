@@ -83,7 +83,7 @@ export class DeliveryService {
     // Half the pool for batch statements: fetches keep connections of their own.
     const inFlight = Math.max(1, Math.floor(config.DELIVERY_DB_POOL_SIZE / 2));
     this.sends = new CommitBatcher({
-      run: (sends) => this.repo.storeSends(sends, max),
+      run: (sends, lane) => this.repo.storeSends(sends, max, lane),
       inFlight,
       maxItems: config.DELIVERY_BATCH_MAX_SENDS,
       maxWeight: MAX_ENTRIES_PER_BATCH,
@@ -98,7 +98,8 @@ export class DeliveryService {
       retryAlone: false,
     });
     this.acks = new CommitBatcher({
-      run: (acks) => this.repo.deleteEntries(acks),
+      // Mailbox-count slots apart from the sends' (see mailbox.repository.ts).
+      run: (acks, lane) => this.repo.deleteEntries(acks, inFlight + lane),
       inFlight,
       maxItems: config.DELIVERY_BATCH_MAX_SENDS,
       maxWeight: MAX_ENTRIES_PER_BATCH,

@@ -129,11 +129,17 @@ export class MailboxRepository {
    * mailbox counts raised by what was inserted. Each send is stored whole or not at all; the
    * callers keep (sender, clientMessageId) unique within one call.
    *
-   * The counts are upserted in key order (here and in `deleteEntries`), so concurrent
-   * statements lock the same mailbox rows in the same order and cannot deadlock; a row is
-   * locked from its upsert to the commit, the statement's last step.
+   * The counts go to `slot` (the caller's lane: no two statements running at once in this
+   * instance share one, so they never wait for each other's count rows; a row stays locked
+   * until the commit, which for a send includes the WAL flush). Upserts go in key order (here
+   * and in `deleteEntries`), so statements of several instances that meet on a slot lock the
+   * same rows in the same order and cannot deadlock.
    */
-  async storeSends(sends: readonly NewSend[], maxMailbox: number): Promise<StoreOutcome[]> {
+  async storeSends(
+    sends: readonly NewSend[],
+    maxMailbox: number,
+    slot: number,
+  ): Promise<StoreOutcome[]> {
     const su: string[] = [];
     const sdev: bigint[] = [];
     const cm: string[] = [];
@@ -175,7 +181,8 @@ export class MailboxRepository {
         SELECT b.user_id, b.device_id FROM (SELECT DISTINCT user_id, device_id FROM r) b
         JOIN "message_delivery"."mailboxes" mb
           ON mb.recipient_user_id = b.user_id AND mb.recipient_device_id = b.device_id
-        WHERE mb.entry_count >= ${maxMailbox}
+        GROUP BY b.user_id, b.device_id
+        HAVING sum(mb.entry_count) >= ${maxMailbox}
       ), full_sends AS (
         SELECT DISTINCT r.k FROM r JOIN full_boxes f USING (user_id, device_id)
       ), s AS (
@@ -200,11 +207,11 @@ export class MailboxRepository {
         RETURNING seq, send_id, recipient_user_id, recipient_device_id
       ), counted AS (
         INSERT INTO "message_delivery"."mailboxes" AS mb
-          (recipient_user_id, recipient_device_id, entry_count)
-        SELECT recipient_user_id, recipient_device_id, count(*)::int FROM e
+          (recipient_user_id, recipient_device_id, slot, entry_count)
+        SELECT recipient_user_id, recipient_device_id, ${slot}::smallint, count(*)::int FROM e
         GROUP BY recipient_user_id, recipient_device_id
         ORDER BY recipient_user_id, recipient_device_id
-        ON CONFLICT (recipient_user_id, recipient_device_id)
+        ON CONFLICT (recipient_user_id, recipient_device_id, slot)
           DO UPDATE SET entry_count = mb.entry_count + excluded.entry_count
       )
       SELECT json_build_object(
@@ -315,6 +322,7 @@ export class MailboxRepository {
    */
   async deleteEntries(
     acks: readonly { readonly device: DeviceAddress; readonly seqs: readonly bigint[] }[],
+    slot: number,
   ): Promise<number[]> {
     const k: number[] = [];
     const users: string[] = [];
@@ -342,11 +350,11 @@ export class MailboxRepository {
         RETURNING a.k, m.recipient_user_id, m.recipient_device_id
       ), counted AS (
         INSERT INTO "message_delivery"."mailboxes" AS mb
-          (recipient_user_id, recipient_device_id, entry_count)
-        SELECT recipient_user_id, recipient_device_id, -count(*)::int FROM d
+          (recipient_user_id, recipient_device_id, slot, entry_count)
+        SELECT recipient_user_id, recipient_device_id, ${slot}::smallint, -count(*)::int FROM d
         GROUP BY recipient_user_id, recipient_device_id
         ORDER BY recipient_user_id, recipient_device_id
-        ON CONFLICT (recipient_user_id, recipient_device_id)
+        ON CONFLICT (recipient_user_id, recipient_device_id, slot)
           DO UPDATE SET entry_count = mb.entry_count + excluded.entry_count
       )
       SELECT k, count(*) AS n FROM d GROUP BY k`;
