@@ -88,14 +88,18 @@ export async function measureLoopback(options: {
       cpuUsPerSide: (self.user + self.system + peerUs) / 2 / roundTrips,
     };
   } finally {
-    if (peer.exitCode === null) {
-      const exited = new Promise((resolve) => peer.once('exit', resolve));
-      peer.send({ type: 'stop' });
-      const timer = setTimeout(() => peer.kill('SIGKILL'), 3000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await stopPeer(peer);
   }
+}
+
+/** Asks a peer process to stop; kills it after 3 s. */
+async function stopPeer(peer: ChildProcess): Promise<void> {
+  if (peer.exitCode !== null) return;
+  const exited = new Promise((resolve) => peer.once('exit', resolve));
+  peer.send({ type: 'stop' });
+  const timer = setTimeout(() => peer.kill('SIGKILL'), 3000);
+  await exited;
+  clearTimeout(timer);
 }
 
 function once<T>(child: ChildProcess, type: string): Promise<T> {
@@ -106,7 +110,9 @@ function once<T>(child: ChildProcess, type: string): Promise<T> {
       child.off('exit', onExit);
       resolve(m);
     };
-    const onExit = (code: number | null) => { reject(new Error(`peer process exited with ${String(code)}`)); };
+    const onExit = (code: number | null) => {
+      reject(new Error(`peer process exited with ${String(code)}`));
+    };
     child.on('message', onMessage);
     child.once('exit', onExit);
   });
@@ -163,13 +169,7 @@ export async function measureNats(
     return { requestReplyPerS, publishPerS };
   } finally {
     await nc.close();
-    if (peer.exitCode === null) {
-      const exited = new Promise((resolve) => peer.once('exit', resolve));
-      peer.send({ type: 'stop' });
-      const timer = setTimeout(() => peer.kill('SIGKILL'), 3000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await stopPeer(peer);
   }
 }
 
@@ -187,9 +187,15 @@ export async function measurePostgres(
     );
     const content = randomBytes(options.payloadBytes);
     const run = async (rowsPerStatement: number) => {
-      const values = Array.from({ length: rowsPerStatement }, (_, i) => `($${2 * i + 1}, $${2 * i + 2})`).join(', ');
+      const values = Array.from(
+        { length: rowsPerStatement },
+        (_, i) => `($${2 * i + 1}, $${2 * i + 2})`,
+      ).join(', ');
       const sql = `INSERT INTO ${table} (recipient, content) VALUES ${values}`;
-      const params = Array.from({ length: rowsPerStatement }, (_, i) => [`user-${i}/1`, content]).flat();
+      const params = Array.from({ length: rowsPerStatement }, (_, i) => [
+        `user-${i}/1`,
+        content,
+      ]).flat();
       let rows = 0;
       const deadline = Date.now() + options.seconds * 1000;
       const start = performance.now();

@@ -9,56 +9,15 @@ function shuffle<T>(items: T[]): T[] {
   return items;
 }
 
-/**
- * Holds live `message` frames for `holdMs`, then delivers them shuffled, each twice.
- * Other frames pass at once.
- */
-export function reorderingSockets(inner: WebSocketFactory, holdMs = 40): WebSocketFactory {
-  return (url) => {
-    const ws = inner(url);
-    let held: { data: unknown }[] = [];
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const outer: WebSocketLike = {
-      send: (data) => {
-        ws.send(data);
-      },
-      close: (code, reason) => {
-        ws.close(code, reason);
-      },
-      onopen: null,
-      onmessage: null,
-      onclose: null,
-      onerror: null,
-    };
-    const flush = () => {
-      timer = undefined;
-      const batch = shuffle(held);
-      held = [];
-      for (const event of batch) outer.onmessage?.(event);
-    };
-    ws.onopen = (e) => outer.onopen?.(e);
-    ws.onclose = (e) => outer.onclose?.(e);
-    ws.onerror = (e) => outer.onerror?.(e);
-    ws.onmessage = (event) => {
-      const frame = JSON.parse(String(event.data)) as { type: string };
-      if (frame.type !== 'message') {
-        outer.onmessage?.(event);
-        return;
-      }
-      held.push(event, event);
-      timer ??= setTimeout(flush, holdMs);
-    };
-    return outer;
-  };
-}
+type MessageEvent = { data: unknown };
 
 /**
- * Loses every live `message` frame while `dropping()` says so, as when the instance that
- * stored a message died before offering it live (the message is only in the mailbox).
+ * A socket that passes everything through except live `message` frames, which go to
+ * `onLiveMessage` with a way to deliver them when (and as often as) the wrapper decides.
  */
-export function droppingLiveMessages(
+function interceptingLiveMessages(
   inner: WebSocketFactory,
-  dropping: () => boolean,
+  onLiveMessage: (event: MessageEvent, deliver: (event: MessageEvent) => void) => void,
 ): WebSocketFactory {
   return (url) => {
     const ws = inner(url);
@@ -74,16 +33,50 @@ export function droppingLiveMessages(
       onclose: null,
       onerror: null,
     };
+    const deliver = (event: MessageEvent) => outer.onmessage?.(event);
     ws.onopen = (e) => outer.onopen?.(e);
     ws.onclose = (e) => outer.onclose?.(e);
     ws.onerror = (e) => outer.onerror?.(e);
     ws.onmessage = (event) => {
       const frame = JSON.parse(String(event.data)) as { type: string };
-      if (frame.type === 'message' && dropping()) return;
-      outer.onmessage?.(event);
+      if (frame.type === 'message') onLiveMessage(event, deliver);
+      else deliver(event);
     };
     return outer;
   };
+}
+
+/**
+ * Holds live `message` frames for `holdMs`, then delivers them shuffled, each twice.
+ * Other frames pass at once.
+ */
+export function reorderingSockets(inner: WebSocketFactory, holdMs = 40): WebSocketFactory {
+  return (url) => {
+    let held: MessageEvent[] = [];
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    return interceptingLiveMessages(inner, (event, deliver) => {
+      held.push(event, event);
+      timer ??= setTimeout(() => {
+        timer = undefined;
+        const batch = shuffle(held);
+        held = [];
+        for (const e of batch) deliver(e);
+      }, holdMs);
+    })(url);
+  };
+}
+
+/**
+ * Loses every live `message` frame while `dropping()` says so, as when the instance that
+ * stored a message died before offering it live (the message is only in the mailbox).
+ */
+export function droppingLiveMessages(
+  inner: WebSocketFactory,
+  dropping: () => boolean,
+): WebSocketFactory {
+  return interceptingLiveMessages(inner, (event, deliver) => {
+    if (!dropping()) deliver(event);
+  });
 }
 
 /**
