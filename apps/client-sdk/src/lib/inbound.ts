@@ -6,6 +6,7 @@
  * transient failure leaves it unacked and drains again shortly.
  */
 import type { StoredMessage } from '@parley/contracts';
+import { MAX_MAILBOX_PAGE } from '@parley/contracts';
 import type { MemberDevice } from '@parley/protocol';
 import { openPairwiseGroupPayload, ProtocolError } from '@parley/protocol';
 import type { DeviceAddress } from './addresses';
@@ -31,7 +32,7 @@ import type { ParleyStore } from './store/store';
 import type { GatewayApi } from './transport/gateway-api';
 
 const SESSION_REPAIR_INTERVAL_MS = 30_000;
-const MAILBOX_PAGE = 100;
+const MAILBOX_PAGE = MAX_MAILBOX_PAGE;
 const RETRY_DELAY_MS = 1000;
 
 export interface InboundDevice {

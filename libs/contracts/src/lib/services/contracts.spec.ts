@@ -2,6 +2,8 @@ import { z } from 'zod';
 import {
   MAX_ENVELOPES_PER_SEND,
   MAX_GROUP_MEMBERS,
+  MAX_MAILBOX_PAGE,
+  MAX_MAILBOX_PAGE_CONTENT_BYTES,
   MAX_MESSAGE_CONTENT_BYTES,
   MAX_ONE_TIME_PREKEYS_PER_UPLOAD,
   MAX_SEND_CONTENT_TOTAL_BYTES,
@@ -265,12 +267,34 @@ describe('message-delivery contracts', () => {
 
   it('mailbox pages and acks are bounded', () => {
     const fetch = Rpc.delivery.fetchMailbox.request;
-    expect(fetch.safeParse({ device: sender, limit: 100 }).success).toBe(true);
-    expect(fetch.safeParse({ device: sender, limit: 101 }).success).toBe(false);
+    expect(fetch.safeParse({ device: sender, limit: MAX_MAILBOX_PAGE }).success).toBe(true);
+    expect(fetch.safeParse({ device: sender, limit: MAX_MAILBOX_PAGE + 1 }).success).toBe(false);
     const ack = Rpc.delivery.ack.request;
     expect(ack.safeParse({ device: sender, messageIds: ['a', 'b'] }).success).toBe(true);
     expect(ack.safeParse({ device: sender, messageIds: ['a', 'a'] }).success).toBe(false);
     expect(ack.safeParse({ device: sender, messageIds: [] }).success).toBe(false);
+  });
+
+  it('the largest mailbox page, with the longest fields, fits one NATS message', () => {
+    const long = (c: string) => c.repeat(64);
+    const each = Math.floor(MAX_MAILBOX_PAGE_CONTENT_BYTES / MAX_MAILBOX_PAGE);
+    const messages = Array.from({ length: MAX_MAILBOX_PAGE }, (_, i) => ({
+      messageId: String(9_000_000_000_000_000_000n + BigInt(i)),
+      sender: { userId: long('u'), deviceId: 4_294_967_295 },
+      type: 'sender-key' as const,
+      groupId: long('g'),
+      clientMessageId: long('c'),
+      content: new Uint8Array(each).fill(255),
+      storedAt: 9_999_999_999_999,
+    }));
+    const reply = Rpc.delivery.fetchMailbox.reply;
+    const wire = z.encode(reply, { messages, more: true });
+    // As the NATS transport sends it: the reply inside Nest's envelope.
+    const envelope = JSON.stringify({ id: long('i'), response: wire, isDisposed: true });
+    expect(Buffer.byteLength(envelope)).toBeLessThan(NATS_MAX_PAYLOAD_BYTES);
+    // And one more message's worth of content would not be allowed on a page.
+    const over = [...messages, { ...messages[0]!, content: new Uint8Array(each + 1) }];
+    expect(reply.safeParse({ messages: over.slice(1), more: true }).success).toBe(false);
   });
 
   it('live delivery goes to a per-device subject', () => {
