@@ -18,7 +18,7 @@ import WebSocket from 'ws';
 import { BenchDevice, forEachLimit } from './device';
 import type { LatencyHistogram } from './histogram';
 import { encodeHistogram, newHistogram, recordMs } from './histogram';
-import { JsonClient } from './http-client';
+import { HttpStatusError, JsonClient } from './http-client';
 import { decodePayload, encodePayload, nowMs } from './payload';
 import type { Address, SendOver, StepResult, WorkerCommand, WorkerReply } from './protocol';
 
@@ -362,8 +362,25 @@ async function store(c: Extract<WorkerCommand, { type: 'store' }>): Promise<Work
   };
 }
 
+/** Transient answers (503 UNAVAILABLE, 429): a client waits a moment and asks again. */
+const DRAIN_RETRIES = 10;
+const DRAIN_RETRY_DELAY_MS = 200;
+
 async function drain(c: Extract<WorkerCommand, { type: 'drain' }>): Promise<WorkerReply> {
   let drained = 0;
+  let retries = 0;
+  const retrying = async <T>(call: () => Promise<T>): Promise<T> => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await call();
+      } catch (e) {
+        const transient = e instanceof HttpStatusError && (e.status === 503 || e.status === 429);
+        if (!transient || attempt >= DRAIN_RETRIES) throw e;
+        retries++;
+        await new Promise((r) => setTimeout(r, DRAIN_RETRY_DELAY_MS));
+      }
+    }
+  };
   let ackedShort = 0;
   const seen = new Set<string>();
   const seqs = c.collectTag === undefined ? undefined : ([] as number[]);
@@ -376,11 +393,13 @@ async function drain(c: Extract<WorkerCommand, { type: 'drain' }>): Promise<Work
       try {
         await connect(sim);
         for (;;) {
-          const page = await http.json<{ messages: { messageId: string; content: string }[]; more: boolean }>(
-            'GET',
-            `/v1/mailbox?limit=${c.pageSize}`,
-            undefined,
-            sim.device.token,
+          const page = await retrying(() =>
+            http.json<{ messages: { messageId: string; content: string }[]; more: boolean }>(
+              'GET',
+              `/v1/mailbox?limit=${c.pageSize}`,
+              undefined,
+              sim.device.token,
+            ),
           );
           if (page.messages.length === 0) break;
           const fresh = page.messages.filter((m) => !seen.has(m.messageId));
@@ -392,7 +411,9 @@ async function drain(c: Extract<WorkerCommand, { type: 'drain' }>): Promise<Work
             }
           }
           drained += fresh.length;
-          const { deleted } = await http.json<{ deleted: number }>('POST', '/v1/mailbox/ack', { messageIds: page.messages.map((m) => m.messageId) }, sim.device.token);
+          const { deleted } = await retrying(() =>
+            http.json<{ deleted: number }>('POST', '/v1/mailbox/ack', { messageIds: page.messages.map((m) => m.messageId) }, sim.device.token),
+          );
           ackedShort += page.messages.length - deleted;
           if (!page.more) break;
         }
@@ -405,6 +426,7 @@ async function drain(c: Extract<WorkerCommand, { type: 'drain' }>): Promise<Work
   return {
     type: 'drained',
     drained,
+    retries,
     seconds: (performance.now() - start) / 1000,
     ...(firstError ? { firstError } : {}),
     ...(seqs ? { seqs } : {}),

@@ -62,7 +62,8 @@ export type WorkerReply =
   | { type: 'paired'; pairs: number }
   | ({ type: 'step' } & StepResult)
   | { type: 'stored'; stored: number; errors: number; seconds: number; firstError?: string; ackedSeqs?: number[] }
-  | { type: 'drained'; drained: number; seconds: number; firstError?: string; seqs?: number[] }
+  /** `retries`: requests answered 503 or 429 and sent again, as a client does. */
+  | { type: 'drained'; drained: number; retries: number; seconds: number; firstError?: string; seqs?: number[] }
   | { type: 'tracking' }
   | { type: 'trackReport'; count: number; firstAt: number; lastAt: number }
   | { type: 'error'; message: string };
