@@ -369,10 +369,11 @@ const DRAIN_RETRY_DELAY_MS = 200;
 async function drain(c: Extract<WorkerCommand, { type: 'drain' }>): Promise<WorkerReply> {
   let drained = 0;
   let retries = 0;
-  const retrying = async <T>(call: () => Promise<T>): Promise<T> => {
+  /** The answer, and whether it took more than one attempt. */
+  const retrying = async <T>(call: () => Promise<T>): Promise<[T, boolean]> => {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await call();
+        return [await call(), attempt > 0];
       } catch (e) {
         const transient = e instanceof HttpStatusError && (e.status === 503 || e.status === 429);
         if (!transient || attempt >= DRAIN_RETRIES) throw e;
@@ -393,7 +394,7 @@ async function drain(c: Extract<WorkerCommand, { type: 'drain' }>): Promise<Work
       try {
         await connect(sim);
         for (;;) {
-          const page = await retrying(() =>
+          const [page] = await retrying(() =>
             http.json<{ messages: { messageId: string; content: string }[]; more: boolean }>(
               'GET',
               `/v1/mailbox?limit=${c.pageSize}`,
@@ -411,10 +412,11 @@ async function drain(c: Extract<WorkerCommand, { type: 'drain' }>): Promise<Work
             }
           }
           drained += fresh.length;
-          const { deleted } = await retrying(() =>
+          const [{ deleted }, retried] = await retrying(() =>
             http.json<{ deleted: number }>('POST', '/v1/mailbox/ack', { messageIds: page.messages.map((m) => m.messageId) }, sim.device.token),
           );
-          ackedShort += page.messages.length - deleted;
+          // A retried ack may have deleted them on its first, timed-out attempt.
+          if (!retried) ackedShort += page.messages.length - deleted;
           if (!page.more) break;
         }
       } catch (e) {
