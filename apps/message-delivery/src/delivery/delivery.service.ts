@@ -45,10 +45,10 @@ import type { MessageDeliveryConfig } from '../app/message-delivery.config';
 import { DeviceSets } from './device-sets';
 import type { LiveDelivery } from './live-delivery.dispatcher';
 import { LiveDeliveryDispatcher } from './live-delivery.dispatcher';
-import type { NewSend, SendRecord, StoreOutcome } from './mailbox.repository';
+import type { MailboxRow, NewSend, SendRecord, StoreOutcome } from './mailbox.repository';
 import { MailboxRepository } from './mailbox.repository';
 import { CommitBatcher } from './commit-batcher';
-import { storedMessageWire } from './mailbox-page.wire';
+import { storedMessageWire } from './stored-message.wire';
 
 type Delivery = typeof Rpc.delivery;
 type SendReply = ReplyOf<Delivery['sendPairwise']>;
@@ -265,7 +265,7 @@ export class DeliveryService {
     };
   }
 
-  /** A page in its wire form (mailbox-page.wire.ts): sent as it is. */
+  /** A page in its wire form (stored-message.wire.ts): sent as it is. */
   async fetchMailbox(
     req: RequestOf<Delivery['fetchMailbox']>,
   ): Promise<WireReply<ReplyWireOf<Delivery['fetchMailbox']>>> {
@@ -288,7 +288,7 @@ export class DeliveryService {
       bytes += row.content.length;
       // A page stays under the NATS payload limit; the first message always fits alone.
       if (bytes > MAX_MAILBOX_PAGE_CONTENT_BYTES && messages.length > 0) break;
-      messages.push(storedMessageWire(row));
+      messages.push(storedMessageWire(messageOf(row)));
     }
     return new WireReply({ messages, more: rows.length > messages.length });
   }
@@ -302,4 +302,16 @@ export class DeliveryService {
 
 function addressKey(a: { userId: string; deviceId: number }): string {
   return `${a.userId}/${a.deviceId}`;
+}
+
+function messageOf(row: MailboxRow): StoredMessage {
+  return {
+    messageId: row.seq.toString(),
+    sender: { userId: row.senderUserId, deviceId: row.senderDeviceId },
+    type: row.type === 'sender_key' ? 'sender-key' : row.type,
+    ...(row.groupId === null ? {} : { groupId: row.groupId }),
+    clientMessageId: row.clientMessageId,
+    content: row.content,
+    storedAt: row.storedAt.getTime(),
+  };
 }

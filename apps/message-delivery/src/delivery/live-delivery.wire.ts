@@ -4,7 +4,9 @@
  * schema walk per recipient. A ciphertext shared by many recipients (a sender-key group
  * send) is base64-encoded once.
  */
+import { bytesToBase64 } from '@parley/contracts';
 import type { LiveDelivery } from './live-delivery.dispatcher';
+import { storedMessageWire } from './stored-message.wire';
 
 export type Base64Memo = WeakMap<Uint8Array, string>;
 
@@ -12,21 +14,11 @@ export function liveDeliveryJson(d: LiveDelivery, memo: Base64Memo): string {
   const m = d.message;
   let content = memo.get(m.content);
   if (content === undefined) {
-    content = Buffer.from(m.content.buffer, m.content.byteOffset, m.content.byteLength).toString(
-      'base64',
-    );
+    content = bytesToBase64(m.content);
     memo.set(m.content, content);
   }
   return JSON.stringify({
     recipient: { userId: d.recipient.userId, deviceId: d.recipient.deviceId },
-    message: {
-      messageId: m.messageId,
-      sender: { userId: m.sender.userId, deviceId: m.sender.deviceId },
-      type: m.type,
-      ...(m.groupId === undefined ? {} : { groupId: m.groupId }),
-      clientMessageId: m.clientMessageId,
-      content,
-      storedAt: m.storedAt,
-    },
+    message: storedMessageWire(m, content),
   });
 }

@@ -17,6 +17,7 @@
  */
 import { Inject, Injectable } from '@nestjs/common';
 import type { DeviceAddress } from '@parley/contracts';
+import { bytesToBase64 } from '@parley/contracts';
 import { MessageDeliveryDatabase } from '../database/message-delivery.database';
 
 export type EntryType = 'prekey' | 'message' | 'sender_key';
@@ -72,9 +73,7 @@ export interface MailboxRow {
 /** Bytes as the contracts want them, whatever the driver handed back. */
 const bytes = (value: Uint8Array): Uint8Array<ArrayBuffer> => new Uint8Array(value);
 const b64 = (value: Uint8Array | undefined): string | null =>
-  value === undefined
-    ? null
-    : Buffer.from(value.buffer, value.byteOffset, value.length).toString('base64');
+  value === undefined ? null : bytesToBase64(value);
 
 @Injectable()
 export class MailboxRepository {
