@@ -67,20 +67,24 @@ export class LiveEventsRelay
       this.onPreKeysLow(event);
     });
     this.subscribe(Events.delivery.mailboxResync, () => {
-      const work = this.sendSync();
-      this.pending.add(work);
-      void work.finally(() => this.pending.delete(work));
+      this.track(this.sendSync());
     });
     this.subscribe(Events.groups.membershipChanged, (event) => {
-      const work = this.onMembershipChanged(event).catch((error: unknown) => {
-        this.logger.warn(
-          { err: { type: (error as Error).name }, code: (error as { code?: string }).code },
-          'membership frame relay failed',
-        );
-      });
-      this.pending.add(work);
-      void work.finally(() => this.pending.delete(work));
+      this.track(
+        this.onMembershipChanged(event).catch((error: unknown) => {
+          this.logger.warn(
+            { err: { type: (error as Error).name }, code: (error as { code?: string }).code },
+            'membership frame relay failed',
+          );
+        }),
+      );
     });
+  }
+
+  /** Relay work that shutdown waits for. */
+  private track(work: Promise<void>): void {
+    this.pending.add(work);
+    void work.finally(() => this.pending.delete(work));
   }
 
   /** Lets relays in progress (member lookups) finish before NATS closes. */
