@@ -84,7 +84,6 @@ export class ParleyClient extends TypedEmitter<ParleyEvents> {
   private closed = false;
   private readonly inbound: Inbound;
   private waitTimer: ReturnType<typeof setInterval> | undefined;
-  private syncTimer: ReturnType<typeof setTimeout> | undefined;
   private drainRun: Promise<void> | undefined;
 
   private constructor(private readonly options: ParleyClientOptions) {
@@ -292,22 +291,6 @@ export class ParleyClient extends TypedEmitter<ParleyEvents> {
     await this.drainRun;
   }
 
-  /** One jittered drain per burst of `sync` frames. */
-  private scheduleSync(): void {
-    if (this.syncTimer || this.closed) return;
-    const jitter = this.options.syncJitterMs ?? DEFAULT_SYNC_JITTER_MS;
-    this.syncTimer = setTimeout(
-      () => {
-        this.syncTimer = undefined;
-        if (!this.live) return;
-        void this.drain().catch((error: unknown) => {
-          this.emit('error', error);
-        });
-      },
-      Math.floor(Math.random() * jitter),
-    );
-  }
-
   /** Drops the socket as a network failure would (it reconnects with backoff). */
   simulateDisconnect(): void {
     this.live?.drop();
@@ -343,7 +326,10 @@ export class ParleyClient extends TypedEmitter<ParleyEvents> {
         });
         return;
       case 'sync':
-        this.scheduleSync();
+        // Jittered, so that all clients do not ask at once.
+        this.inbound.drainLater(
+          Math.floor(Math.random() * (this.options.syncJitterMs ?? DEFAULT_SYNC_JITTER_MS)),
+        );
         return;
       case 'error':
         this.emit('error', new Error(`gateway: ${frame.code} ${frame.message}`));
@@ -479,7 +465,6 @@ export class ParleyClient extends TypedEmitter<ParleyEvents> {
     this.live = undefined;
     this.api.setLiveSender(undefined);
     if (this.waitTimer) clearInterval(this.waitTimer);
-    clearTimeout(this.syncTimer);
     this.inbound.stop();
     await this.lane.run(() => Promise.resolve());
     await this.inbound.flushAcks();

@@ -60,16 +60,16 @@ export class Inbound {
   private readonly lastRepair = new Map<string, number>();
   private pendingAcks: string[] = [];
   private ackFlush: Promise<void> | undefined;
-  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private drainTimer: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
 
   constructor(private readonly ctx: InboundContext) {}
 
-  /** No more retries are scheduled. */
+  /** No more later drains are scheduled. */
   stop(): void {
     this.stopped = true;
-    if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.retryTimer = undefined;
+    if (this.drainTimer) clearTimeout(this.drainTimer);
+    this.drainTimer = undefined;
   }
 
   /** Fetches and handles everything waiting in the mailbox (also without a WebSocket). */
@@ -108,20 +108,23 @@ export class Inbound {
     if (outcome === 'wait') return;
     this.inFlight.delete(m.messageId);
     if (outcome === 'done') this.queueAck(m.messageId);
-    else this.scheduleRetry();
+    else this.drainLater(RETRY_DELAY_MS);
   }
 
-  /** Drains the mailbox again a little later (after a transient failure). */
-  private scheduleRetry(): void {
-    if (this.retryTimer || this.stopped) return;
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
+  /**
+   * Drains the mailbox again after `delayMs` (after a transient failure, or a `sync` frame),
+   * while the socket is up; one pending drain serves every request made meanwhile.
+   */
+  drainLater(delayMs: number): void {
+    if (this.drainTimer || this.stopped) return;
+    this.drainTimer = setTimeout(() => {
+      this.drainTimer = undefined;
       if (this.ctx.isLive()) {
         void this.drain().catch((error: unknown) => {
           this.ctx.emit('error', error);
         });
       }
-    }, RETRY_DELAY_MS);
+    }, delayMs);
   }
 
   /** Decrypts and dispatches; emits; returns 'wait' to keep the message for later. */
