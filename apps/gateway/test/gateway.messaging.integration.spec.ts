@@ -116,6 +116,8 @@ describe('1:1 delivery', () => {
     const bobLive = await live(bob);
     const page1 = await get(bob, '/v1/mailbox?limit=2');
     expect(page1.status).toBe(200);
+    // Forwarded as message-delivery wrote it, still labelled as the JSON it is.
+    expect(page1.headers.get('content-type')).toBe('application/json; charset=utf-8');
     expect(page1.body.more).toBe(true);
     const last = page1.body.messages[1].messageId as string;
     const page2 = await get(bob, `/v1/mailbox?limit=2&after=${last}`);

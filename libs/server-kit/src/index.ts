@@ -22,9 +22,9 @@ export { RpcClient } from './lib/bootstrap/rpc.client';
 export { EventBus } from './lib/bootstrap/event-bus';
 export { ParleyNatsServer } from './lib/transport/parley-nats.server';
 
-export { request, requestWire, DEFAULT_RPC_TIMEOUT_MS } from './lib/rpc/rpc-request';
+export { DEFAULT_RPC_TIMEOUT_MS, request, requestJson, requestWire } from './lib/rpc/rpc-request';
 export type { RequestOptions } from './lib/rpc/rpc-request';
-export { encodeReply, RpcHandler, RpcPayload, WireReply } from './lib/rpc/rpc-handler.decorator';
+export { encodeReply, JsonReply, RpcHandler, RpcPayload } from './lib/rpc/rpc-handler.decorator';
 export { ZodValidationPipe } from './lib/rpc/zod-validation.pipe';
 export { ParleyRpcExceptionFilter } from './lib/rpc/rpc-exception.filter';
 export { toParleyError } from './lib/rpc/to-parley-error';

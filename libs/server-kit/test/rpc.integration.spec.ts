@@ -13,9 +13,9 @@ import {
   ValidationFailedError,
 } from '@parley/contracts';
 import type { ParleyError } from '@parley/contracts';
-import { request, requestWire } from '../src/lib/rpc/rpc-request';
+import { request, requestJson, requestWire } from '../src/lib/rpc/rpc-request';
 import { decodeReply } from '../src/lib/rpc/rpc-request';
-import { encodeJson } from '../src/lib/rpc/rpc-packet';
+import { BARE_REPLY_HEADER, encodeJson } from '../src/lib/rpc/rpc-packet';
 import { DemoRpc } from './demo/demo.contracts';
 import { DemoState } from './demo/demo.module';
 import type { LogCapture } from './helpers';
@@ -154,6 +154,57 @@ describe('RPC over NATS with the kit', () => {
     const e = await failure(call(DemoRpc.fail, { kind: 'bad-reply' }));
     expect(e).toBeInstanceOf(InternalError);
     expect(e.message).toMatch(/broke its contract/);
+  });
+
+  describe('a JsonReply (the handler serialized the reply itself)', () => {
+    const options = () => ({ namespace, timeoutMs: 2000 });
+    const expected = { items: ['item "0"', 'item "1"'], more: true };
+
+    it('goes out bare: the body is the reply JSON as the handler wrote it, flagged', async () => {
+      const msg = await nc.request(
+        namespaced(namespace, DemoRpc.listed.subject),
+        encodeJson({
+          pattern: DemoRpc.listed.subject,
+          id: 'j1',
+          data: { count: 2, broken: false },
+        }),
+        { timeout: 2000 },
+      );
+      expect(msg.headers?.get(BARE_REPLY_HEADER)).toBe('1');
+      expect(new TextDecoder().decode(msg.data)).toBe(
+        '{"items":["item \\"0\\"","item \\"1\\""],"more":true}',
+      );
+    });
+
+    it('request() validates it like any reply; requestWire() parses it', async () => {
+      expect(await call(DemoRpc.listed, { count: 2, broken: false })).toEqual(expected);
+      expect(await requestWire(nc, DemoRpc.listed, { count: 2, broken: false }, options())).toEqual(
+        expected,
+      );
+      const e = await failure(call(DemoRpc.listed, { count: 1, broken: true }));
+      expect(e).toBeInstanceOf(InternalError);
+      expect(e.message).toMatch(/broke its contract at more/);
+    });
+
+    it('requestJson() hands the bytes over unparsed, and packet replies as their response JSON', async () => {
+      const bare = await requestJson(nc, DemoRpc.listed, { count: 2, broken: false }, options());
+      expect(JSON.parse(new TextDecoder().decode(bare))).toEqual(expected);
+      const packed = await requestJson(nc, DemoRpc.echo, { text: 'hi', bytes: 'AQID' }, options());
+      expect(JSON.parse(new TextDecoder().decode(packed))).toEqual({
+        text: 'hi',
+        bytes: 'AwIB',
+        instance: 'demo-1',
+      });
+    });
+
+    it('errors of such a handler are still typed errors in a packet', async () => {
+      const e = await failure(
+        requestJson(nc, DemoRpc.listed, { count: 0, broken: false }, options()),
+      );
+      expect(e).toBeInstanceOf(NotFoundError);
+      const invalid = await failure(call(DemoRpc.listed, { count: 101, broken: false }));
+      expect(invalid).toBeInstanceOf(ValidationFailedError);
+    });
   });
 
   it('a reply too slow is UNAVAILABLE (timeout)', async () => {

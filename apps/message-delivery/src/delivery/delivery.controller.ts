@@ -3,9 +3,9 @@
  * an unreachable database to UNAVAILABLE itself, so no interceptor runs per request.
  */
 import { Controller, Inject } from '@nestjs/common';
-import type { ReplyOf, ReplyWireOf, RequestOf } from '@parley/contracts';
+import type { ReplyOf, RequestOf } from '@parley/contracts';
 import { Rpc } from '@parley/contracts';
-import type { WireReply } from '@parley/server-kit';
+import type { JsonReply } from '@parley/server-kit';
 import { batchOutcome, PARLEY_LOGGER, RpcHandler, RpcPayload } from '@parley/server-kit';
 import type { Logger } from 'pino';
 import { DeliveryService } from './delivery.service';
@@ -38,7 +38,7 @@ export class DeliveryController {
   @RpcHandler(C.fetchMailbox)
   fetchMailbox(
     @RpcPayload(C.fetchMailbox) req: RequestOf<typeof C.fetchMailbox>,
-  ): Promise<WireReply<ReplyWireOf<typeof C.fetchMailbox>>> {
+  ): Promise<JsonReply> {
     return this.delivery.fetchMailbox(req);
   }
 

@@ -25,14 +25,7 @@
  * - Message ids are the mailbox `seq` in decimal.
  */
 import { Inject, Injectable } from '@nestjs/common';
-import type {
-  DeviceAddress,
-  ReplyOf,
-  ReplyWireOf,
-  RequestOf,
-  Rpc,
-  StoredMessage,
-} from '@parley/contracts';
+import type { DeviceAddress, ReplyOf, RequestOf, Rpc, StoredMessage } from '@parley/contracts';
 import {
   ConflictError,
   DEFAULT_MAILBOX_PAGE,
@@ -40,15 +33,14 @@ import {
   UnavailableError,
   ValidationFailedError,
 } from '@parley/contracts';
-import { PARLEY_CONFIG, WireReply } from '@parley/server-kit';
+import { JsonReply, PARLEY_CONFIG } from '@parley/server-kit';
 import type { MessageDeliveryConfig } from '../app/message-delivery.config';
 import { DeviceSets } from './device-sets';
 import type { LiveDelivery } from './live-delivery.dispatcher';
 import { LiveDeliveryDispatcher } from './live-delivery.dispatcher';
-import type { MailboxRow, NewSend, SendRecord, StoreOutcome } from './mailbox.repository';
+import type { NewSend, SendRecord, StoreOutcome } from './mailbox.repository';
 import { MailboxRepository } from './mailbox.repository';
 import { CommitBatcher } from './commit-batcher';
-import { storedMessageWire } from './stored-message.wire';
 
 type Delivery = typeof Rpc.delivery;
 type SendReply = ReplyOf<Delivery['sendPairwise']>;
@@ -265,10 +257,8 @@ export class DeliveryService {
     };
   }
 
-  /** A page in its wire form (stored-message.wire.ts): sent as it is. */
-  async fetchMailbox(
-    req: RequestOf<Delivery['fetchMailbox']>,
-  ): Promise<WireReply<ReplyWireOf<Delivery['fetchMailbox']>>> {
+  /** A page as PostgreSQL wrote it in its wire form (see pageJson): sent as it is. */
+  async fetchMailbox(req: RequestOf<Delivery['fetchMailbox']>): Promise<JsonReply> {
     let after = 0n;
     if (req.after !== undefined) {
       const seq = seqOf(req.after);
@@ -279,18 +269,15 @@ export class DeliveryService {
       }
       after = seq;
     }
-    const limit = req.limit ?? DEFAULT_MAILBOX_PAGE;
-    // One row more than asked tells whether more wait.
-    const rows = await this.repo.page(req.device, after, limit + 1);
-    const messages: ReplyWireOf<Delivery['fetchMailbox']>['messages'] = [];
-    let bytes = 0;
-    for (const row of rows.slice(0, limit)) {
-      bytes += row.content.length;
-      // A page stays under the NATS payload limit; the first message always fits alone.
-      if (bytes > MAX_MAILBOX_PAGE_CONTENT_BYTES && messages.length > 0) break;
-      messages.push(storedMessageWire(messageOf(row)));
-    }
-    return new WireReply({ messages, more: rows.length > messages.length });
+    // A page stays under the NATS payload limit; the first message always fits alone.
+    return new JsonReply(
+      await this.repo.pageJson(
+        req.device,
+        after,
+        req.limit ?? DEFAULT_MAILBOX_PAGE,
+        MAX_MAILBOX_PAGE_CONTENT_BYTES,
+      ),
+    );
   }
 
   async ack(req: RequestOf<Delivery['ack']>): Promise<ReplyOf<Delivery['ack']>> {
@@ -302,16 +289,4 @@ export class DeliveryService {
 
 function addressKey(a: { userId: string; deviceId: number }): string {
   return `${a.userId}/${a.deviceId}`;
-}
-
-function messageOf(row: MailboxRow): StoredMessage {
-  return {
-    messageId: row.seq.toString(),
-    sender: { userId: row.senderUserId, deviceId: row.senderDeviceId },
-    type: row.type === 'sender_key' ? 'sender-key' : row.type,
-    ...(row.groupId === null ? {} : { groupId: row.groupId }),
-    clientMessageId: row.clientMessageId,
-    content: row.content,
-    storedAt: row.storedAt.getTime(),
-  };
 }

@@ -1,9 +1,9 @@
 /**
  * A stored message in its wire form, written directly: the same value
  * `z.encode(StoredMessageSchema, …)` gives (a test holds them equal), without a schema walk.
- * Used for mailbox pages (the walk and its garbage were about a quarter of this service's
- * CPU while 200 devices drained pages of 500) and live deliveries. `content` may come
- * base64-encoded already (a sender-key ciphertext shared by many recipients).
+ * Used for live deliveries (mailbox pages are written by PostgreSQL, see pageJson in
+ * mailbox.repository.ts). `content` may come base64-encoded already (a sender-key
+ * ciphertext shared by many recipients).
  */
 import type { StoredMessage, StoredMessageSchema } from '@parley/contracts';
 import { bytesToBase64 } from '@parley/contracts';

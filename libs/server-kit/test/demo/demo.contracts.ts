@@ -23,4 +23,11 @@ export const DemoRpc = {
     request: z.object({ ms: z.number().int().min(0).max(10_000) }),
     reply: z.object({ resourceOpen: z.boolean(), instance: z.string() }),
   }),
+  /** Answered with a JsonReply (the reply serialized by the handler, sent bare). */
+  listed: defineRpc({
+    subject: 'parley.demo.listed',
+    service: undefined,
+    request: z.object({ count: z.number().int().min(0).max(100), broken: z.boolean() }),
+    reply: z.object({ items: z.array(z.string()), more: z.boolean() }),
+  }),
 } as const;

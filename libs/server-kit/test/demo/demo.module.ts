@@ -11,7 +11,7 @@ import { z } from 'zod';
 import type { Logger } from 'pino';
 import type { BaseServiceConfig } from '../../src/lib/config/service-config';
 import { PARLEY_CONFIG, PARLEY_LOGGER } from '../../src/lib/bootstrap/tokens';
-import { RpcHandler, RpcPayload } from '../../src/lib/rpc/rpc-handler.decorator';
+import { JsonReply, RpcHandler, RpcPayload } from '../../src/lib/rpc/rpc-handler.decorator';
 import { DemoRpc } from './demo.contracts';
 
 export class DemoResource implements OnModuleDestroy {
@@ -78,6 +78,14 @@ export class DemoController {
     this.state.events.emit('slow-started');
     await new Promise((r) => setTimeout(r, req.ms));
     return { resourceOpen: !this.resource.closed, instance: this.config.PARLEY_INSTANCE_ID };
+  }
+
+  /** Text built by hand, as a database would build it; `broken` leaves out `more`. */
+  @RpcHandler(DemoRpc.listed)
+  listed(@RpcPayload(DemoRpc.listed) req: RequestOf<typeof DemoRpc.listed>): JsonReply {
+    if (req.count === 0) throw new NotFoundError('item', 'no items');
+    const items = Array.from({ length: req.count }, (_, i) => `"item \\"${i}\\""`).join(',');
+    return new JsonReply(`{"items":[${items}]${req.broken ? '' : ',"more":true'}}`);
   }
 }
 

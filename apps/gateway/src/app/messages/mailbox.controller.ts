@@ -1,5 +1,5 @@
 /** The authenticated device's own mailbox: page through it, ack what it has processed. */
-import { Controller, Get, HttpCode, Inject, Post } from '@nestjs/common';
+import { Controller, Get, Header, HttpCode, Inject, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { DeviceAddress } from '@parley/contracts';
 import {
@@ -26,6 +26,7 @@ export class MailboxController {
   ) {}
 
   @Get()
+  @Header('content-type', 'application/json; charset=utf-8')
   @ApiOperation({
     summary: "The device's own stored messages, oldest first (they stay until acked)",
   })
@@ -37,14 +38,16 @@ export class MailboxController {
     description: 'continue after this messageId',
   })
   @ApiOkResponse({ schema: openApiSchema(MailboxReplySchema) })
-  fetch(
+  async fetch(
     @CurrentDevice() device: DeviceAddress,
     @ZodQuery(MailboxQuerySchema) query: z.output<typeof MailboxQuerySchema>,
-  ): Promise<z.input<typeof MailboxReplySchema>> {
+  ): Promise<Buffer> {
     // The device is always the token's: no route reads another device's mailbox. The page
-    // is forwarded as message-delivery encoded it (decoding and re-encoding 50 messages
-    // would cost milliseconds).
-    return this.rpc.requestWire(Rpc.delivery.fetchMailbox, { device, ...query });
+    // goes out as the bytes message-delivery sent (JSON written by PostgreSQL): parsing and
+    // stringifying a page of 500 messages here was a quarter of this service's CPU while
+    // devices drained their mailboxes.
+    const page = await this.rpc.requestJson(Rpc.delivery.fetchMailbox, { device, ...query });
+    return Buffer.from(page.buffer, page.byteOffset, page.byteLength);
   }
 
   @Post('ack')

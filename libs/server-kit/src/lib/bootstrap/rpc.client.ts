@@ -9,7 +9,7 @@ import type {
 } from '@parley/contracts';
 import type { NatsConnection } from 'nats';
 import type { BaseServiceConfig } from '../config/service-config';
-import { request, requestWire } from '../rpc/rpc-request';
+import { request, requestJson, requestWire } from '../rpc/rpc-request';
 import { NATS_CONNECTION, PARLEY_CONFIG } from './tokens';
 
 @Injectable()
@@ -37,6 +37,18 @@ export class RpcClient {
     options: { timeoutMs?: number } = {},
   ): Promise<ReplyWireOf<C>> {
     return requestWire(this.nc, contract, data, {
+      namespace: this.config.PARLEY_NATS_PREFIX,
+      timeoutMs: options.timeoutMs ?? this.config.PARLEY_RPC_TIMEOUT_MS,
+    });
+  }
+
+  /** See requestJson: the reply's wire form as JSON bytes, for forwarding unparsed. */
+  requestJson<C extends RpcContract>(
+    contract: C,
+    data: RequestWireOf<C>,
+    options: { timeoutMs?: number } = {},
+  ): Promise<Uint8Array> {
+    return requestJson(this.nc, contract, data, {
       namespace: this.config.PARLEY_NATS_PREFIX,
       timeoutMs: options.timeoutMs ?? this.config.PARLEY_RPC_TIMEOUT_MS,
     });

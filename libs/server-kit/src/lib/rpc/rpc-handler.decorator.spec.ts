@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { PATTERN_METADATA } from '@nestjs/microservices/constants';
 import { InternalError, Rpc, UnavailableError } from '@parley/contracts';
-import { RpcHandler } from './rpc-handler.decorator';
+import { JsonReply, RpcHandler } from './rpc-handler.decorator';
 
 const C = Rpc.delivery.ack;
 
@@ -29,6 +29,13 @@ describe('RpcHandler (method wrapper, no interceptor)', () => {
     const h = new Handlers();
     h.reply = { deleted: 'three' };
     await expect(h.ack()).rejects.toBeInstanceOf(InternalError);
+  });
+
+  it('passes a JsonReply through untouched (the transport sends its text bare)', async () => {
+    const h = new Handlers();
+    const text = new JsonReply('{"deleted":3}');
+    h.reply = text;
+    await expect(h.ack()).resolves.toBe(text);
   });
 
   it('turns an unreachable database into UNAVAILABLE and passes other errors through', async () => {

@@ -22,16 +22,18 @@ import { isDatabaseUnreachable } from './database-errors';
 import { ZodValidationPipe } from './zod-validation.pipe';
 
 /**
- * A reply a handler built in its wire form itself (a hot path that skips the schema walk; a
- * test of that handler holds it equal to the schema's encoding). Sent as it is.
+ * A reply serialized already: the wire form as JSON text, built whole elsewhere (a mailbox
+ * page is built by PostgreSQL). The transport sends the text as the message body itself,
+ * not inside a packet (BARE_REPLY_HEADER tells the caller), so a gateway can forward the
+ * bytes to HTTP unparsed. A test of the handler holds the text valid for the contract.
  */
-export class WireReply<W> {
-  constructor(readonly wire: W) {}
+export class JsonReply {
+  constructor(readonly json: string) {}
 }
 
 /** The reply as it goes on the wire, or INTERNAL when it breaks the contract. */
 export function encodeReply(contract: RpcContract, value: unknown): unknown {
-  if (value instanceof WireReply) return value.wire;
+  if (value instanceof JsonReply) return value;
   try {
     return z.encode(contract.reply, value);
   } catch (error) {

@@ -19,6 +19,12 @@ export const ReplyPacketSchema = z.object({
 });
 export type ReplyPacket = z.output<typeof ReplyPacketSchema>;
 
+/**
+ * On a reply whose body is the response JSON itself, not a packet around it (a JsonReply,
+ * see rpc-handler.decorator.ts). Errors always travel as packets.
+ */
+export const BARE_REPLY_HEADER = 'Parley-Bare-Reply';
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 

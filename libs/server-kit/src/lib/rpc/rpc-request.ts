@@ -19,7 +19,7 @@ import {
   UnavailableError,
   validationErrorFromZod,
 } from '@parley/contracts';
-import type { NatsConnection } from 'nats';
+import type { Msg, NatsConnection } from 'nats';
 import { ErrorCode as NatsErrorCode, headers, NatsError } from 'nats';
 import { z } from 'zod';
 import {
@@ -29,7 +29,7 @@ import {
 } from '../observability/request-context';
 import { outcomeOf, rpcClientDuration, rpcClientRequests } from '../observability/metrics';
 import type { RequestPacket } from './rpc-packet';
-import { decodeJson, encodeJson, ReplyPacketSchema } from './rpc-packet';
+import { BARE_REPLY_HEADER, decodeJson, encodeJson, ReplyPacketSchema } from './rpc-packet';
 
 export const DEFAULT_RPC_TIMEOUT_MS = 5_000;
 
@@ -53,7 +53,9 @@ export async function request<C extends RpcContract>(
     if (error instanceof z.ZodError) throw validationErrorFromZod(error, 'request');
     throw error;
   }
-  return exchange(nc, contract, data, options, (bytes) => decodeReply(contract, bytes));
+  return exchange(nc, contract, data, options, (bytes, bare) =>
+    bare ? checkedReply(contract, decodeJson(bytes)) : decodeReply(contract, bytes),
+  );
 }
 
 /**
@@ -73,7 +75,26 @@ export function requestWire<C extends RpcContract>(
     contract,
     data,
     options,
-    (bytes) => wireReply(contract, bytes) as ReplyWireOf<C>,
+    (bytes, bare) =>
+      (bare
+        ? wireObject(contract, decodeJson(bytes))
+        : wireReply(contract, bytes)) as ReplyWireOf<C>,
+  );
+}
+
+/**
+ * requestWire() for replies that are only forwarded as JSON (a mailbox page to HTTP): the
+ * reply's wire form as JSON bytes, not parsed at all when the service sent it bare (a
+ * JsonReply); a reply in a packet is taken out of it. Failures are the same typed errors.
+ */
+export function requestJson<C extends RpcContract>(
+  nc: NatsConnection,
+  contract: C,
+  data: RequestWireOf<C>,
+  options: RequestOptions = {},
+): Promise<Uint8Array> {
+  return exchange(nc, contract, data, options, (bytes, bare) =>
+    bare ? bytes : encodeJson(wireReply(contract, bytes)),
   );
 }
 
@@ -82,7 +103,8 @@ async function exchange<R>(
   contract: RpcContract,
   data: unknown,
   options: RequestOptions,
-  decode: (bytes: Uint8Array) => R,
+  /** `bare`: the body is the response itself, not a packet (BARE_REPLY_HEADER). */
+  decode: (bytes: Uint8Array, bare: boolean) => R,
 ): Promise<R> {
   const subject = namespaced(options.namespace, contract.subject);
   const packet: RequestPacket = { pattern: contract.subject, data, id: randomUUID() };
@@ -97,17 +119,16 @@ async function exchange<R>(
   const started = performance.now();
   let outcome = 'ok';
   try {
-    let replyBytes: Uint8Array;
+    let reply: Msg;
     try {
-      const msg = await nc.request(subject, bytes, {
+      reply = await nc.request(subject, bytes, {
         timeout: options.timeoutMs ?? DEFAULT_RPC_TIMEOUT_MS,
         headers: hdrs,
       });
-      replyBytes = msg.data;
     } catch (error) {
       throw natsFailure(error, subject);
     }
-    return decode(replyBytes);
+    return decode(reply.data, reply.headers?.get(BARE_REPLY_HEADER) === '1');
   } catch (error) {
     outcome = outcomeOf(error);
     throw error;
@@ -124,6 +145,11 @@ function wireReply(contract: RpcContract, bytes: Uint8Array): unknown {
   if (!packet.success) throw new InternalError(`malformed reply on ${contract.subject}`);
   const { err, response } = packet.data;
   if (err !== undefined && err !== null) throw parleyErrorFromJSON(err);
+  return wireObject(contract, response);
+}
+
+/** A response in its wire form: any object (not validated, it is only forwarded). */
+function wireObject(contract: RpcContract, response: unknown): unknown {
   if (typeof response !== 'object' || response === null) {
     throw new InternalError(`reply on ${contract.subject} broke its contract at (root)`);
   }
@@ -138,6 +164,11 @@ export function decodeReply<C extends RpcContract>(contract: C, bytes: Uint8Arra
   }
   const { err, response } = packet.data;
   if (err !== undefined && err !== null) throw parleyErrorFromJSON(err);
+  return checkedReply(contract, response);
+}
+
+/** A response (decoded JSON) as the contract's reply value, or INTERNAL when it breaks it. */
+function checkedReply<C extends RpcContract>(contract: C, response: unknown): ReplyOf<C> {
   const reply = contract.reply.safeParse(response);
   if (!reply.success) {
     const first = reply.error.issues[0];

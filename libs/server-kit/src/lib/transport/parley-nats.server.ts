@@ -6,12 +6,15 @@
  *   it too), so shutdown has one order: stop taking requests, let in-flight ones finish,
  *   then the connection owner drains it;
  * - a packet that is not JSON gets a VALIDATION_FAILED reply instead of an unhandled
- *   rejection.
+ *   rejection;
+ * - a JsonReply goes out as the bare body, flagged by BARE_REPLY_HEADER (see
+ *   rpc-handler.decorator.ts).
  */
 import { ServerNats } from '@nestjs/microservices';
 import type { NatsContext } from '@nestjs/microservices';
 import { namespaced, ValidationFailedError } from '@parley/contracts';
 import type { Msg, NatsConnection, Subscription } from 'nats';
+import { headers } from 'nats';
 import type { Logger } from 'pino';
 import { outcomeOf, rpcServerDuration, rpcServerRequests } from '../observability/metrics';
 import {
@@ -19,7 +22,8 @@ import {
   REQUEST_ID_HEADER,
   runWithRequestId,
 } from '../observability/request-context';
-import { encodeJson } from '../rpc/rpc-packet';
+import { JsonReply } from '../rpc/rpc-handler.decorator';
+import { BARE_REPLY_HEADER, encodeJson } from '../rpc/rpc-packet';
 import { InFlight } from './in-flight';
 
 export interface ParleyNatsServerOptions {
@@ -33,7 +37,7 @@ export interface ParleyNatsServerOptions {
   readonly service?: string;
 }
 
-type Publisher = (packet: { isDisposed?: boolean; err?: unknown }) => unknown;
+type Publisher = (packet: { isDisposed?: boolean; err?: unknown; response?: unknown }) => unknown;
 
 export class ParleyNatsServer extends ServerNats {
   private connection: NatsConnection | undefined;
@@ -125,7 +129,10 @@ export class ParleyNatsServer extends ServerNats {
     const finish = this.finishers.get(natsMsg);
     this.replying.add(natsMsg);
     return (packet) => {
-      const sent = publish(packet);
+      const sent =
+        packet.response instanceof JsonReply
+          ? respondBare(natsMsg, packet.response)
+          : publish(packet);
       if (packet.isDisposed || packet.err !== undefined) finish?.(outcomeOf(packet.err));
       return sent;
     };
@@ -160,4 +167,14 @@ export class ParleyNatsServer extends ServerNats {
     // The connection belongs to the kit module, which drains it after the app closed.
     await this.stopAccepting(this.kit.shutdownTimeoutMs);
   }
+}
+
+const encoder = new TextEncoder();
+
+/** A JsonReply's text as the whole reply body (no packet), flagged as such. */
+function respondBare(msg: Msg, reply: JsonReply): boolean {
+  if (!msg.reply) return false;
+  const flagged = headers();
+  flagged.set(BARE_REPLY_HEADER, '1');
+  return msg.respond(encoder.encode(reply.json), { headers: flagged });
 }
