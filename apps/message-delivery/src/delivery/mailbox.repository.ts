@@ -277,16 +277,22 @@ export class MailboxRepository {
   ): Promise<string> {
     const rows = await this.db.client.$queryRaw<{ page: string; complete: boolean }[]>`
       WITH fetched AS (
-        -- One row more than asked tells whether more wait.
         SELECT m.seq, m.type, coalesce(m.content, s.content) AS content, m.stored_at,
                s.sender_user_id, s.sender_device_id, s.client_message_id, s.group_id
-        FROM "message_delivery"."mailbox_entries" m
-        JOIN "message_delivery"."sends" s ON s.id = m.send_id
-        WHERE m.recipient_user_id = ${device.userId}
-          AND m.recipient_device_id = ${BigInt(device.deviceId)}
-          AND m.seq > ${afterSeq}
-        ORDER BY m.seq
-        LIMIT ${limit + 1}
+        FROM (
+          -- One row more than asked tells whether more wait.
+          SELECT * FROM "message_delivery"."mailbox_entries" m
+          WHERE m.recipient_user_id = ${device.userId}
+            AND m.recipient_device_id = ${BigInt(device.deviceId)}
+            AND m.seq > ${afterSeq}
+          ORDER BY m.seq
+          LIMIT ${limit + 1}
+        ) m
+        -- One primary-key lookup per entry. As a plain join of a whole page the planner
+        -- hashed the entire sends table instead (a sequential scan per page, O(all sends)).
+        CROSS JOIN LATERAL (
+          SELECT * FROM "message_delivery"."sends" s WHERE s.id = m.send_id LIMIT 1
+        ) s
       ), numbered AS (
         SELECT f.*, row_number() OVER (ORDER BY f.seq) AS n,
                sum(octet_length(f.content)) OVER (ORDER BY f.seq) AS running_bytes
