@@ -237,6 +237,8 @@ describe('three message-delivery instances', () => {
       const survivors = instances.filter((s) => s !== victim);
       const text = await metrics(survivors[0]!);
       expect(text).toMatch(new RegExp(`^parley_mailbox_depth ${acked.size}$`, 'm'));
+      // And how many sends their batch statements carried (group commit at work).
+      expect(text).toMatch(/^parley_commit_batch_items_count\{batcher="sends"\} [1-9]/m);
       for (const s of survivors) expect(await sendsServed(s)).toBeGreaterThan(0);
     } finally {
       await pg.end();

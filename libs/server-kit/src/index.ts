@@ -56,6 +56,7 @@ export {
   natsDisconnects,
   natsConnected,
   pushResults,
+  commitBatchItems,
   mailboxDepth,
   setMailboxDepthSource,
 } from './lib/observability/metrics';

@@ -16,12 +16,19 @@ function recorder(failWhen: (items: readonly number[]) => boolean = () => false)
 describe('CommitBatcher', () => {
   it('sends a lone request at once, and what queues meanwhile as one batch', async () => {
     const r = recorder();
-    const b = new CommitBatcher({ run: r.run, inFlight: 1, maxItems: 100 });
+    const sizes: number[] = [];
+    const b = new CommitBatcher({
+      run: r.run,
+      inFlight: 1,
+      maxItems: 100,
+      onBatch: (n) => sizes.push(n),
+    });
     const first = b.submit(1);
     await tick();
     const rest = [2, 3, 4].map((i) => b.submit(i));
     expect(await Promise.all([first, ...rest])).toEqual([10, 20, 30, 40]);
     expect(r.batches).toEqual([[1], [2, 3, 4]]);
+    expect(sizes).toEqual([1, 3]);
   });
 
   it('bounds batches by item count and weight (a heavy item still goes alone)', async () => {

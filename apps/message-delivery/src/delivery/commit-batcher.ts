@@ -30,6 +30,8 @@ export interface CommitBatcherOptions<T, R> {
    * the others). Reads whose failure is shared (a timeout) fail together instead.
    */
   readonly retryAlone?: boolean;
+  /** Told the size of every batch as it starts (metrics). */
+  readonly onBatch?: (items: number) => void;
 }
 
 interface Pending<T, R> {
@@ -39,19 +41,12 @@ interface Pending<T, R> {
   reject(error: unknown): void;
 }
 
-export interface BatchStats {
-  readonly batches: number;
-  readonly items: number;
-  readonly largest: number;
-}
-
 export class CommitBatcher<T, R> {
   private queue: Pending<T, R>[] = [];
   private running = 0;
   /** Lanes not held by a running batch. */
   private readonly freeLanes: number[];
   private scheduled = false;
-  private readonly stats = { batches: 0, items: 0, largest: 0 };
 
   constructor(private readonly options: CommitBatcherOptions<T, R>) {
     this.freeLanes = Array.from({ length: options.inFlight }, (_, i) => options.inFlight - 1 - i);
@@ -62,10 +57,6 @@ export class CommitBatcher<T, R> {
       this.queue.push({ item, key: this.options.key?.(item), resolve, reject });
       this.schedule();
     });
-  }
-
-  get statistics(): BatchStats {
-    return { ...this.stats };
   }
 
   private schedule(): void {
@@ -115,9 +106,7 @@ export class CommitBatcher<T, R> {
   }
 
   private async execute(batch: Pending<T, R>[], lane: number): Promise<void> {
-    this.stats.batches++;
-    this.stats.items += batch.length;
-    this.stats.largest = Math.max(this.stats.largest, batch.length);
+    this.options.onBatch?.(batch.length);
     try {
       settle(
         batch,

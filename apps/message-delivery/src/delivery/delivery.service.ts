@@ -33,7 +33,7 @@ import {
   UnavailableError,
   ValidationFailedError,
 } from '@parley/contracts';
-import { JsonReply, PARLEY_CONFIG } from '@parley/server-kit';
+import { commitBatchItems, JsonReply, PARLEY_CONFIG } from '@parley/server-kit';
 import type { MessageDeliveryConfig } from '../app/message-delivery.config';
 import { DeviceSets } from './device-sets';
 import type { LiveDelivery } from './live-delivery.dispatcher';
@@ -89,6 +89,7 @@ export class DeliveryService {
       maxWeight: MAX_ENTRIES_PER_BATCH,
       weight: (send) => send.entries.length,
       key: (send) => `${send.sender.userId}/${send.sender.deviceId}/${send.clientMessageId}`,
+      onBatch: observeBatch('sends'),
     });
     // Resend lookups of concurrent sends share one query.
     this.lookups = new CommitBatcher({
@@ -96,6 +97,7 @@ export class DeliveryService {
       inFlight,
       maxItems: config.DELIVERY_BATCH_MAX_SENDS,
       retryAlone: false,
+      onBatch: observeBatch('lookups'),
     });
     this.acks = new CommitBatcher({
       // Mailbox-count slots apart from the sends' (see mailbox.repository.ts).
@@ -104,6 +106,7 @@ export class DeliveryService {
       maxItems: config.DELIVERY_BATCH_MAX_SENDS,
       maxWeight: MAX_ENTRIES_PER_BATCH,
       weight: (ack) => ack.seqs.length,
+      onBatch: observeBatch('acks'),
     });
   }
 
@@ -285,6 +288,13 @@ export class DeliveryService {
     if (seqs.length === 0) return { deleted: 0 };
     return { deleted: await this.acks.submit({ device: req.device, seqs }) };
   }
+}
+
+function observeBatch(batcher: string): (items: number) => void {
+  const histogram = commitBatchItems.labels({ batcher });
+  return (items) => {
+    histogram.observe(items);
+  };
 }
 
 function addressKey(a: { userId: string; deviceId: number }): string {

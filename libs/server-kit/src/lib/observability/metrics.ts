@@ -72,6 +72,18 @@ export const pushResults = new Counter({
   registers: [metricsRegistry],
 });
 
+/**
+ * Items per batch statement of a group-commit batcher (message-delivery's sends, acks and
+ * resend lookups): near 1 means each statement paid its round trip and commit alone.
+ */
+export const commitBatchItems = new Histogram({
+  name: 'parley_commit_batch_items',
+  help: 'Items stored (or looked up) per batch statement, by batcher',
+  labelNames: ['batcher'] as const,
+  buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096],
+  registers: [metricsRegistry],
+});
+
 type DepthSource = () => Promise<number>;
 let mailboxDepthSource: DepthSource | undefined;
 
