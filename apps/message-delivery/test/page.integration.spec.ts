@@ -113,6 +113,12 @@ describe('mailbox pages', () => {
     );
     expect(await rawPage(bob, 4)).toBe(JSON.stringify(z.encode(D.fetchMailbox.reply, expected)));
     expect(await rawPage(bob, 10, ids[3])).toBe('{"messages":[],"more":false}');
+    const one = { messages: expected.messages.slice(0, 1), more: true };
+    expect(await rawPage(bob, 1)).toBe(JSON.stringify(z.encode(D.fetchMailbox.reply, one)));
+    // A mailbox that never held anything.
+    expect(await rawPage({ userId: userId('nobody'), deviceId: 1 })).toBe(
+      '{"messages":[],"more":false}',
+    );
   });
 
   it('ends a page before its content would pass MAX_MAILBOX_PAGE_CONTENT_BYTES', async () => {
@@ -148,5 +154,35 @@ describe('mailbox pages', () => {
     expect([...first.messages, ...second.messages].map((m) => m.messageId)).toEqual(
       await seqs(device),
     );
+  });
+
+  it('still serves an entry larger than the page content cap, alone', async () => {
+    // Not storable through the contract (envelopes are smaller); seeded to show that no
+    // entry can block a mailbox.
+    const sender = { userId: userId('sender'), deviceId: 1 };
+    const device = { userId: userId('huge'), deviceId: 1 };
+    await sql(
+      h.db.url,
+      `WITH s AS (
+         INSERT INTO message_delivery.sends
+           (sender_user_id, sender_device_id, client_message_id, recipient_count)
+         SELECT $1, 1, 'huge-' || i, 1 FROM generate_series(1, 2) AS i
+         RETURNING id, stored_at)
+       INSERT INTO message_delivery.mailbox_entries
+         (recipient_user_id, recipient_device_id, send_id, type, content, stored_at)
+       SELECT $2, 1, s.id, 'message', decode(repeat('cd', $3::int), 'hex'), s.stored_at
+       FROM s ORDER BY s.id`,
+      [sender.userId, device.userId, MAX_MAILBOX_PAGE_CONTENT_BYTES + 1],
+    );
+    // Read unvalidated: the contract's envelope limit refuses such content.
+    type RawPage = { messages: { messageId: string; content: string }[]; more: boolean };
+    const first = JSON.parse(await rawPage(device, 500)) as RawPage;
+    expect(first.messages.map((m) => Buffer.from(m.content, 'base64').length)).toEqual([
+      MAX_MAILBOX_PAGE_CONTENT_BYTES + 1,
+    ]);
+    expect(first.more).toBe(true);
+    const second = JSON.parse(await rawPage(device, 500, first.messages[0]!.messageId)) as RawPage;
+    expect(second.messages).toHaveLength(1);
+    expect(second.more).toBe(false);
   });
 });

@@ -22,6 +22,7 @@ export { RpcClient } from './lib/bootstrap/rpc.client';
 export { EventBus } from './lib/bootstrap/event-bus';
 export { ParleyNatsServer } from './lib/transport/parley-nats.server';
 
+export { InboxRequester } from './lib/rpc/inbox-requester';
 export { DEFAULT_RPC_TIMEOUT_MS, request, requestJson, requestWire } from './lib/rpc/rpc-request';
 export type { RequestOptions } from './lib/rpc/rpc-request';
 export { encodeReply, JsonReply, RpcHandler, RpcPayload } from './lib/rpc/rpc-handler.decorator';

@@ -3,7 +3,7 @@
  * NATS intact, validation fails as VALIDATION_FAILED, instances share a queue group.
  */
 import type { NatsConnection } from 'nats';
-import { connect } from 'nats';
+import { connect, headers } from 'nats';
 import {
   InternalError,
   MissingDevicesError,
@@ -15,7 +15,7 @@ import {
 import type { ParleyError } from '@parley/contracts';
 import { request, requestJson, requestWire } from '../src/lib/rpc/rpc-request';
 import { decodeReply } from '../src/lib/rpc/rpc-request';
-import { BARE_REPLY_HEADER, encodeJson } from '../src/lib/rpc/rpc-packet';
+import { ACCEPTS_BARE_HEADER, BARE_REPLY_HEADER, encodeJson } from '../src/lib/rpc/rpc-packet';
 import { DemoRpc } from './demo/demo.contracts';
 import { DemoState } from './demo/demo.module';
 import type { LogCapture } from './helpers';
@@ -160,20 +160,37 @@ describe('RPC over NATS with the kit', () => {
     const options = () => ({ namespace, timeoutMs: 2000 });
     const expected = { items: ['item "0"', 'item "1"'], more: true };
 
-    it('goes out bare: the body is the reply JSON as the handler wrote it, flagged', async () => {
-      const msg = await nc.request(
+    /** A raw request, as a caller of this or of an older release sends it. */
+    const raw = (acceptsBare: boolean) => {
+      const h = headers();
+      if (acceptsBare) h.set(ACCEPTS_BARE_HEADER, '1');
+      return nc.request(
         namespaced(namespace, DemoRpc.listed.subject),
         encodeJson({
           pattern: DemoRpc.listed.subject,
           id: 'j1',
           data: { count: 2, broken: false },
         }),
-        { timeout: 2000 },
+        { timeout: 2000, headers: h },
       );
+    };
+
+    it('goes out bare to a caller that reads bare replies: the text as written, flagged', async () => {
+      const msg = await raw(true);
       expect(msg.headers?.get(BARE_REPLY_HEADER)).toBe('1');
       expect(new TextDecoder().decode(msg.data)).toBe(
         '{"items":["item \\"0\\"","item \\"1\\""],"more":true}',
       );
+    });
+
+    it('goes out in a packet to a caller that does not say so (an older release)', async () => {
+      const msg = await raw(false);
+      expect(msg.headers?.get(BARE_REPLY_HEADER)).toBeUndefined();
+      expect(JSON.parse(new TextDecoder().decode(msg.data))).toEqual({
+        id: 'j1',
+        response: expected,
+        isDisposed: true,
+      });
     });
 
     it('request() validates it like any reply; requestWire() parses it', async () => {
@@ -211,6 +228,24 @@ describe('RPC over NATS with the kit', () => {
     const e = await failure(call(DemoRpc.slow, { ms: 500 }, 100));
     expect(e).toBeInstanceOf(UnavailableError);
     expect(e.details).toEqual({ reason: 'timeout' });
+  });
+
+  it('a connection that closes under a waiting request, or is closed, is UNAVAILABLE (disconnected)', async () => {
+    const own = await connect({ servers: NATS_URL });
+    const started = new Promise((r) => demo.app.get(DemoState).events.once('slow-started', r));
+    const waiting = failure(
+      request(own, DemoRpc.slow, { ms: 1000 }, { namespace, timeoutMs: 5000 }),
+    );
+    await started;
+    await own.close();
+    const e = await waiting;
+    expect(e).toBeInstanceOf(UnavailableError);
+    expect(e.details).toEqual({ reason: 'disconnected' });
+    const after = await failure(
+      request(own, DemoRpc.echo, { text: 'x', bytes: bytes(1) }, { namespace, timeoutMs: 1000 }),
+    );
+    expect(after).toBeInstanceOf(UnavailableError);
+    expect(after.details).toEqual({ reason: 'disconnected' });
   });
 
   it('logs are JSON and never contain payload bodies', async () => {

@@ -106,8 +106,8 @@ export class CommitBatcher<T, R> {
   }
 
   private async execute(batch: Pending<T, R>[], lane: number): Promise<void> {
-    this.options.onBatch?.(batch.length);
     try {
+      this.options.onBatch?.(batch.length);
       settle(
         batch,
         await this.options.run(

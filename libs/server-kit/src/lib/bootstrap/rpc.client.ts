@@ -9,6 +9,7 @@ import type {
 } from '@parley/contracts';
 import type { NatsConnection } from 'nats';
 import type { BaseServiceConfig } from '../config/service-config';
+import type { RequestOptions } from '../rpc/rpc-request';
 import { request, requestJson, requestWire } from '../rpc/rpc-request';
 import { NATS_CONNECTION, PARLEY_CONFIG } from './tokens';
 
@@ -24,10 +25,7 @@ export class RpcClient {
     payload: RequestOf<C>,
     options: { timeoutMs?: number } = {},
   ): Promise<ReplyOf<C>> {
-    return request(this.nc, contract, payload, {
-      namespace: this.config.PARLEY_NATS_PREFIX,
-      timeoutMs: options.timeoutMs ?? this.config.PARLEY_RPC_TIMEOUT_MS,
-    });
+    return request(this.nc, contract, payload, this.resolved(options));
   }
 
   /** See requestWire: wire payload in (checked by the caller), unvalidated wire reply out. */
@@ -36,10 +34,7 @@ export class RpcClient {
     data: RequestWireOf<C>,
     options: { timeoutMs?: number } = {},
   ): Promise<ReplyWireOf<C>> {
-    return requestWire(this.nc, contract, data, {
-      namespace: this.config.PARLEY_NATS_PREFIX,
-      timeoutMs: options.timeoutMs ?? this.config.PARLEY_RPC_TIMEOUT_MS,
-    });
+    return requestWire(this.nc, contract, data, this.resolved(options));
   }
 
   /** See requestJson: the reply's wire form as JSON bytes, for forwarding unparsed. */
@@ -48,9 +43,14 @@ export class RpcClient {
     data: RequestWireOf<C>,
     options: { timeoutMs?: number } = {},
   ): Promise<Uint8Array> {
-    return requestJson(this.nc, contract, data, {
+    return requestJson(this.nc, contract, data, this.resolved(options));
+  }
+
+  /** The deployment's namespace, and the configured timeout unless the call sets one. */
+  private resolved(options: { timeoutMs?: number }): RequestOptions {
+    return {
       namespace: this.config.PARLEY_NATS_PREFIX,
       timeoutMs: options.timeoutMs ?? this.config.PARLEY_RPC_TIMEOUT_MS,
-    });
+    };
   }
 }

@@ -24,6 +24,11 @@ export type ReplyPacket = z.output<typeof ReplyPacketSchema>;
  * see rpc-handler.decorator.ts). Errors always travel as packets.
  */
 export const BARE_REPLY_HEADER = 'Parley-Bare-Reply';
+/**
+ * On a request whose caller reads bare replies. A server sends a JsonReply bare only then,
+ * so callers of an older release (mid rolling upgrade) still get packets.
+ */
+export const ACCEPTS_BARE_HEADER = 'Parley-Accepts-Bare';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

@@ -29,7 +29,15 @@ import {
 } from '../observability/request-context';
 import { outcomeOf, rpcClientDuration, rpcClientRequests } from '../observability/metrics';
 import type { RequestPacket } from './rpc-packet';
-import { BARE_REPLY_HEADER, decodeJson, encodeJson, ReplyPacketSchema } from './rpc-packet';
+import type { InboxAnswer } from './inbox-requester';
+import { inboxRequesterOf } from './inbox-requester';
+import {
+  ACCEPTS_BARE_HEADER,
+  BARE_REPLY_HEADER,
+  decodeJson,
+  encodeJson,
+  ReplyPacketSchema,
+} from './rpc-packet';
 
 export const DEFAULT_RPC_TIMEOUT_MS = 5_000;
 
@@ -94,7 +102,7 @@ export function requestJson<C extends RpcContract>(
   options: RequestOptions = {},
 ): Promise<Uint8Array> {
   return exchange(nc, contract, data, options, (bytes, bare) =>
-    bare ? bytes : encodeJson(wireReply(contract, bytes)),
+    bare ? jsonObjectBytes(contract, bytes) : encodeJson(wireReply(contract, bytes)),
   );
 }
 
@@ -116,18 +124,23 @@ async function exchange<R>(
   // The id of the request in hand goes along, so the handler's logs carry it too.
   const hdrs = headers();
   hdrs.set(REQUEST_ID_HEADER, currentRequestId() ?? acceptRequestId(undefined));
+  // Every caller here reads bare replies (JsonReply) as well as packets.
+  hdrs.set(ACCEPTS_BARE_HEADER, '1');
   const started = performance.now();
   let outcome = 'ok';
   try {
-    let reply: Msg;
+    let answer: InboxAnswer;
     try {
-      reply = await nc.request(subject, bytes, {
-        timeout: options.timeoutMs ?? DEFAULT_RPC_TIMEOUT_MS,
-        headers: hdrs,
-      });
+      answer = await inboxRequesterOf(nc).request(
+        subject,
+        bytes,
+        options.timeoutMs ?? DEFAULT_RPC_TIMEOUT_MS,
+        hdrs,
+      );
     } catch (error) {
       throw natsFailure(error, subject);
     }
+    const reply = replyOf(answer, subject);
     return decode(reply.data, reply.headers?.get(BARE_REPLY_HEADER) === '1');
   } catch (error) {
     outcome = outcomeOf(error);
@@ -139,6 +152,18 @@ async function exchange<R>(
   }
 }
 
+/** The reply message, or UNAVAILABLE for a request that got none. */
+function replyOf(answer: InboxAnswer, subject: string): Msg {
+  if (answer.kind === 'reply') return answer.msg;
+  if (answer.kind === 'no-responders') {
+    throw new UnavailableError('no-responders', `no service answers ${subject}`);
+  }
+  if (answer.kind === 'timeout') {
+    throw new UnavailableError('timeout', `no reply on ${subject} in time`);
+  }
+  throw new UnavailableError('disconnected', 'NATS connection unavailable (closed)');
+}
+
 /** The reply of `contract` as it travelled, or the typed error inside. */
 function wireReply(contract: RpcContract, bytes: Uint8Array): unknown {
   const packet = ReplyPacketSchema.safeParse(decodeJson(bytes));
@@ -146,6 +171,20 @@ function wireReply(contract: RpcContract, bytes: Uint8Array): unknown {
   const { err, response } = packet.data;
   if (err !== undefined && err !== null) throw parleyErrorFromJSON(err);
   return wireObject(contract, response);
+}
+
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+
+/**
+ * A bare reply forwarded unparsed: at least shaped like a JSON object (the service wrote it,
+ * a test holds it to the contract; this stops an empty or truncated body from going on).
+ */
+function jsonObjectBytes(contract: RpcContract, bytes: Uint8Array): Uint8Array {
+  if (bytes[0] !== OPEN_BRACE || bytes[bytes.length - 1] !== CLOSE_BRACE) {
+    throw new InternalError(`malformed reply on ${contract.subject}`);
+  }
+  return bytes;
 }
 
 /** A response in its wire form: any object (not validated, it is only forwarded). */

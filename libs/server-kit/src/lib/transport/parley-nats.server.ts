@@ -23,7 +23,7 @@ import {
   runWithRequestId,
 } from '../observability/request-context';
 import { JsonReply } from '../rpc/rpc-handler.decorator';
-import { BARE_REPLY_HEADER, encodeJson } from '../rpc/rpc-packet';
+import { ACCEPTS_BARE_HEADER, BARE_REPLY_HEADER, encodeJson } from '../rpc/rpc-packet';
 import { InFlight } from './in-flight';
 
 export interface ParleyNatsServerOptions {
@@ -129,10 +129,15 @@ export class ParleyNatsServer extends ServerNats {
     const finish = this.finishers.get(natsMsg);
     this.replying.add(natsMsg);
     return (packet) => {
-      const sent =
-        packet.response instanceof JsonReply
-          ? respondBare(natsMsg, packet.response)
-          : publish(packet);
+      let sent: unknown;
+      try {
+        sent = sendReply(natsMsg, packet, publish);
+      } catch (error) {
+        // A reply that could not go out (over max_payload, connection closed) still ends
+        // the request: shutdown must not wait for it.
+        finish?.('INTERNAL');
+        throw error;
+      }
       if (packet.isDisposed || packet.err !== undefined) finish?.(outcomeOf(packet.err));
       return sent;
     };
@@ -171,10 +176,19 @@ export class ParleyNatsServer extends ServerNats {
 
 const encoder = new TextEncoder();
 
-/** A JsonReply's text as the whole reply body (no packet), flagged as such. */
-function respondBare(msg: Msg, reply: JsonReply): boolean {
+/**
+ * A JsonReply goes out as the whole reply body (no packet), flagged as such, when the caller
+ * reads bare replies; to an older caller in a packet as any reply. Other packets as Nest
+ * sends them.
+ */
+function sendReply(msg: Msg, packet: Parameters<Publisher>[0], publish: Publisher): unknown {
+  const { response } = packet;
+  if (!(response instanceof JsonReply)) return publish(packet);
+  if (msg.headers?.get(ACCEPTS_BARE_HEADER) !== '1') {
+    return publish({ ...packet, response: JSON.parse(response.json) as unknown });
+  }
   if (!msg.reply) return false;
   const flagged = headers();
   flagged.set(BARE_REPLY_HEADER, '1');
-  return msg.respond(encoder.encode(reply.json), { headers: flagged });
+  return msg.respond(encoder.encode(response.json), { headers: flagged });
 }
