@@ -10,6 +10,7 @@ import { createPrekeyDirectoryPrisma } from '@parley/db/prekey-directory';
 import { createPushNotificationPrisma } from '@parley/db/push-notification';
 import { randomBytes } from 'node:crypto';
 import { migrate } from '../src';
+import { statementName } from '../src/lib/prisma-client.factory';
 import type { ScratchDatabase } from './support/scratch-database';
 import { createScratchDatabase } from './support/scratch-database';
 
@@ -28,6 +29,31 @@ describe('service Prisma clients', () => {
     await db.drop();
   });
 
+  it('namedStatements: statements are prepared once per connection under a name from their text', async () => {
+    const prisma = createMessageDeliveryPrisma(db.url, {
+      maxConnections: 1,
+      namedStatements: true,
+    });
+    const plain = createMessageDeliveryPrisma(db.url, { maxConnections: 1 });
+    try {
+      const count = (client: typeof prisma, n: number) =>
+        client.$queryRaw<{ n: number }[]>`SELECT ${n}::int AS n`;
+      for (let i = 0; i < 3; i++) expect(await count(prisma, i)).toEqual([{ n: i }]);
+      await count(plain, 1);
+      // One connection each, so these read that connection's prepared statements.
+      const names = (client: typeof prisma) =>
+        client.$queryRaw<{ name: string }[]>`SELECT name FROM pg_prepared_statements`;
+      const prepared = (await names(prisma)).map((r) => r.name);
+      expect(prepared).toContain(statementName('SELECT $1::int AS n'));
+      expect(prepared.filter((n) => n.startsWith('p_'))).toHaveLength(2);
+      expect(await names(plain)).toEqual([]);
+      expect(statementName('SELECT 1')).toBe(statementName('SELECT 1'));
+      expect(statementName('SELECT 1')).not.toBe(statementName('SELECT 2'));
+    } finally {
+      await Promise.all([prisma.$disconnect(), plain.$disconnect()]);
+    }
+  });
+
   it('prekey-directory: hands out each one-time prekey exactly once under concurrent claims', async () => {
     const prisma = createPrekeyDirectoryPrisma(db.url, { maxConnections: 8 });
     try {
@@ -41,7 +67,10 @@ describe('service Prisma clients', () => {
               signedPreKeys: { create: { keyId: 1n, publicKey: key32(), signature: bytes(64) } },
               oneTimePreKeys: {
                 createMany: {
-                  data: Array.from({ length: 100 }, (_, i) => ({ keyId: BigInt(i), publicKey: key32() })),
+                  data: Array.from({ length: 100 }, (_, i) => ({
+                    keyId: BigInt(i),
+                    publicKey: key32(),
+                  })),
                 },
               },
             },
@@ -102,7 +131,12 @@ describe('service Prisma clients', () => {
       expect(send.entries[1]!.seq).toBeGreaterThan(send.entries[0]!.seq);
 
       const resend = prisma.send.create({
-        data: { senderUserId: 'alice', senderDeviceId: 1n, clientMessageId: 'm-1', recipientCount: 0 },
+        data: {
+          senderUserId: 'alice',
+          senderDeviceId: 1n,
+          clientMessageId: 'm-1',
+          recipientCount: 0,
+        },
       });
       await expect(resend).rejects.toBeInstanceOf(DeliveryPrisma.PrismaClientKnownRequestError);
       await expect(resend).rejects.toMatchObject({ code: 'P2002' });
@@ -110,7 +144,12 @@ describe('service Prisma clients', () => {
       // A pairwise entry must carry its own ciphertext (mailbox_entries_content_check).
       await expect(
         prisma.mailboxEntry.create({
-          data: { sendId: send.id, recipientUserId: 'dave', recipientDeviceId: 1n, type: 'message' },
+          data: {
+            sendId: send.id,
+            recipientUserId: 'dave',
+            recipientDeviceId: 1n,
+            type: 'message',
+          },
         }),
       ).rejects.toThrow(/mailbox_entries_content_check/);
     } finally {
@@ -138,7 +177,12 @@ describe('service Prisma clients', () => {
           },
           members: {
             create: [
-              { userId: 'alice', isAdmin: true, addedEpoch: 0, devices: { create: { deviceId: 1n, identityKey: key32() } } },
+              {
+                userId: 'alice',
+                isAdmin: true,
+                addedEpoch: 0,
+                devices: { create: { deviceId: 1n, identityKey: key32() } },
+              },
               { userId: 'bob', addedEpoch: 0 },
             ],
           },
@@ -146,7 +190,10 @@ describe('service Prisma clients', () => {
       });
       const group = await prisma.group.findUniqueOrThrow({
         where: { groupId: 'g1' },
-        include: { members: { include: { devices: true }, orderBy: { userId: 'asc' } }, changes: true },
+        include: {
+          members: { include: { devices: true }, orderBy: { userId: 'asc' } },
+          changes: true,
+        },
       });
       expect(group.members.map((m) => [m.userId, m.isAdmin, m.devices.length])).toEqual([
         ['alice', true, 1],
@@ -166,7 +213,9 @@ describe('service Prisma clients', () => {
         data: { ...device, provider: 'fcm', endpoint: 'fcm-token' },
       });
       await expect(
-        prisma.pushRegistration.create({ data: { ...device, provider: 'apns', endpoint: 'ab'.repeat(32) } }),
+        prisma.pushRegistration.create({
+          data: { ...device, provider: 'apns', endpoint: 'ab'.repeat(32) },
+        }),
       ).rejects.toThrow(/push_registrations_provider_fields_check/);
       // Coalescing in one statement: only the first of two wake-ups wins the window.
       const wake = () => prisma.$executeRaw`

@@ -20,6 +20,9 @@ export class MessageDeliveryDatabase implements OnApplicationShutdown {
   ) {
     this.client = createMessageDeliveryPrisma(config.DATABASE_URL, {
       maxConnections: config.DELIVERY_DB_POOL_SIZE,
+      // Every statement here is a fixed raw-SQL text; planning the large store statement
+      // took as long as running it for a small batch.
+      namedStatements: true,
       onPoolError: (error) => {
         logger.warn({ err: { type: error.name } }, 'idle database connection failed');
       },
