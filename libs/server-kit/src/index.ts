@@ -25,7 +25,7 @@ export { ParleyNatsServer } from './lib/transport/parley-nats.server';
 export { InboxRequester } from './lib/rpc/inbox-requester';
 export { DEFAULT_RPC_TIMEOUT_MS, request, requestJson, requestWire } from './lib/rpc/rpc-request';
 export type { RequestOptions } from './lib/rpc/rpc-request';
-export { encodeReply, JsonReply, RpcHandler, RpcPayload } from './lib/rpc/rpc-handler.decorator';
+export { JsonReply, RpcHandler, RpcPayload } from './lib/rpc/rpc-handler.decorator';
 export { ZodValidationPipe } from './lib/rpc/zod-validation.pipe';
 export { ParleyRpcExceptionFilter } from './lib/rpc/rpc-exception.filter';
 export { toParleyError } from './lib/rpc/to-parley-error';

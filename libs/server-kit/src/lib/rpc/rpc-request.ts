@@ -155,13 +155,23 @@ async function exchange<R>(
 /** The reply message, or UNAVAILABLE for a request that got none. */
 function replyOf(answer: InboxAnswer, subject: string): Msg {
   if (answer.kind === 'reply') return answer.msg;
-  if (answer.kind === 'no-responders') {
-    throw new UnavailableError('no-responders', `no service answers ${subject}`);
+  throw unanswered(answer.kind, subject);
+}
+
+/** UNAVAILABLE for a request without an answer; `detail` names why a connection is gone. */
+function unanswered(
+  kind: Exclude<InboxAnswer['kind'], 'reply'>,
+  subject: string,
+  detail = 'closed',
+): UnavailableError {
+  switch (kind) {
+    case 'no-responders':
+      return new UnavailableError('no-responders', `no service answers ${subject}`);
+    case 'timeout':
+      return new UnavailableError('timeout', `no reply on ${subject} in time`);
+    case 'closed':
+      return new UnavailableError('disconnected', `NATS connection unavailable (${detail})`);
   }
-  if (answer.kind === 'timeout') {
-    throw new UnavailableError('timeout', `no reply on ${subject} in time`);
-  }
-  throw new UnavailableError('disconnected', 'NATS connection unavailable (closed)');
 }
 
 /** The reply of `contract` as it travelled, or the typed error inside. */
@@ -230,15 +240,9 @@ const DISCONNECTED: readonly string[] = [
 export function natsFailure(error: unknown, subject: string): Error {
   if (!(error instanceof NatsError)) return error instanceof Error ? error : new InternalError();
   const code: string = error.code;
-  if (code === (NatsErrorCode.NoResponders as string)) {
-    return new UnavailableError('no-responders', `no service answers ${subject}`);
-  }
-  if (code === (NatsErrorCode.Timeout as string)) {
-    return new UnavailableError('timeout', `no reply on ${subject} in time`);
-  }
-  if (DISCONNECTED.includes(code)) {
-    return new UnavailableError('disconnected', `NATS connection unavailable (${code})`);
-  }
+  if (code === (NatsErrorCode.NoResponders as string)) return unanswered('no-responders', subject);
+  if (code === (NatsErrorCode.Timeout as string)) return unanswered('timeout', subject);
+  if (DISCONNECTED.includes(code)) return unanswered('closed', subject, code);
   if (code === (NatsErrorCode.MaxPayloadExceeded as string)) {
     return new PayloadTooLargeError(0, 'payload exceeds the NATS max_payload');
   }
