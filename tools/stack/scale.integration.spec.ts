@@ -99,6 +99,7 @@ describe('three message-delivery instances', () => {
         PARLEY_NATS_PREFIX: namespace,
         PARLEY_LOG_LEVEL: 'debug',
         DELIVERY_DB_POOL_SIZE: '4',
+        DELIVERY_STATEMENTS_IN_FLIGHT: '1',
       },
     });
     // Real devices in the directory: message-delivery checks each send's device set.

@@ -36,6 +36,11 @@ export const GatewayEnvSchema = BaseServiceEnvSchema.extend({
   GATEWAY_RATE_WINDOW_MS: envInt(100, 3_600_000).default(60_000),
   /** Client frames (pings, acks) one WebSocket may send per second; more are refused. */
   GATEWAY_WS_FRAMES_PER_S: envInt(1, 1_000_000).default(1000),
+  /**
+   * `delivery.batch` requests this instance keeps waiting at once; sends that arrive while
+   * that many are out wait for the next reply and go together (delivery-batcher.ts).
+   */
+  GATEWAY_DELIVERY_BATCHES_IN_FLIGHT: envInt(1, 1024).default(2),
   /** Seconds a WebSocket may stay open without authenticating. */
   GATEWAY_WS_AUTH_TIMEOUT_MS: envInt(100, 60_000).default(5_000),
 });

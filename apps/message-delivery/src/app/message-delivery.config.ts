@@ -21,6 +21,14 @@ export const MessageDeliveryEnvSchema = BaseServiceEnvSchema.extend({
    */
   DELIVERY_BATCH_MAX_SENDS: envInt(1, 1000).default(128),
   /**
+   * Group-commit statements of each kind (sends, acks, resend lookups) running at once. While
+   * that many run, new work queues and goes in the next statement: fewer lanes mean bigger
+   * batches and less CPU per message, more lanes less waiting when statements are slow. They
+   * share the DELIVERY_DB_POOL_SIZE connections with mailbox fetches (a query finding none
+   * free waits for one).
+   */
+  DELIVERY_STATEMENTS_IN_FLIGHT: envInt(1, 64).default(5),
+  /**
    * Users whose device lists this instance keeps (device-set checks without a directory call
    * per send). Entries go when prekey-directory announces a new device for the user, when
    * this instance's NATS connection drops, and after DELIVERY_DEVICE_CACHE_TTL_MS.

@@ -80,8 +80,7 @@ export class DeliveryService {
     @Inject(PARLEY_CONFIG) private readonly config: MessageDeliveryConfig,
   ) {
     const max = config.DELIVERY_MAX_MAILBOX_ENTRIES;
-    // Half the pool for batch statements: fetches keep connections of their own.
-    const inFlight = Math.max(1, Math.floor(config.DELIVERY_DB_POOL_SIZE / 2));
+    const inFlight = config.DELIVERY_STATEMENTS_IN_FLIGHT;
     this.sends = new CommitBatcher({
       run: (sends, lane) => this.repo.storeSends(sends, max, lane),
       inFlight,

@@ -1,7 +1,12 @@
 import type { RequestWireOf, RpcContract } from '@parley/contracts';
 import { ConflictError, MAX_DELIVERY_BATCH_ITEMS, Rpc, UnavailableError } from '@parley/contracts';
 import type { RpcClient } from '@parley/server-kit';
-import { ACK_LINGER_MS, BATCH_MAX_BYTES, DeliveryBatcher } from './delivery-batcher';
+import {
+  ACK_LINGER_MS,
+  BATCH_MAX_BYTES,
+  DeliveryBatcher,
+  SLOT_RELEASE_MS,
+} from './delivery-batcher';
 
 type BatchWire = RequestWireOf<typeof Rpc.delivery.batch>;
 type Item = BatchWire['items'][number];
@@ -28,6 +33,29 @@ const send = (id: string, content = 'AAAA') => ({
 const idOf = (item: Item) =>
   'clientMessageId' in item.request ? item.request.clientMessageId : '';
 const itemsOf = (data: unknown) => (data as BatchWire).items;
+/** Answers each batch when the test says so: `answerNext()` replies to the oldest one. */
+function heldRpc() {
+  const waiting: (() => void)[] = [];
+  const { rpc, calls } = fakeRpc(
+    (_s, data) =>
+      new Promise((resolve) => {
+        waiting.push(() => {
+          resolve({
+            results: itemsOf(data).map((item) =>
+              item.op === 'ack' ? { ok: { deleted: 1 } } : { ok: reply(idOf(item)) },
+            ),
+          });
+        });
+      }),
+  );
+  const answerNext = () => {
+    waiting.shift()!();
+  };
+  return { rpc, calls, answerNext };
+}
+const batchIds = (calls: { data: unknown }[]) =>
+  calls.map((c) => itemsOf(c.data).map((i) => (i.op === 'ack' ? 'ack' : idOf(i))));
+
 const reply = (id: string) => ({
   clientMessageId: id,
   storedAt: 1,
@@ -48,7 +76,7 @@ describe('DeliveryBatcher', () => {
         ),
       }),
     );
-    const batcher = new DeliveryBatcher(rpc);
+    const batcher = new DeliveryBatcher(rpc, { GATEWAY_DELIVERY_BATCHES_IN_FLIGHT: 2 });
     const a = batcher.sendPairwise(send('a'));
     const bad = batcher.sendPairwise(send('bad'));
     const ack = batcher.ack({ device: sender, messageIds: ['1', '2'] });
@@ -77,7 +105,7 @@ describe('DeliveryBatcher', () => {
           ),
         }),
       );
-      const batcher = new DeliveryBatcher(rpc);
+      const batcher = new DeliveryBatcher(rpc, { GATEWAY_DELIVERY_BATCHES_IN_FLIGHT: 2 });
       const ack = (id: string) => batcher.ack({ device: sender, messageIds: [id] }, true);
       const first = ack('1');
       await jest.advanceTimersByTimeAsync(ACK_LINGER_MS / 2);
@@ -114,7 +142,7 @@ describe('DeliveryBatcher', () => {
           : reply((data as SendWire).clientMessageId),
       ),
     );
-    const batcher = new DeliveryBatcher(rpc);
+    const batcher = new DeliveryBatcher(rpc, { GATEWAY_DELIVERY_BATCHES_IN_FLIGHT: 2 });
     const sends = Array.from({ length: MAX_DELIVERY_BATCH_ITEMS + 3 }, (_, i) =>
       batcher.sendPairwise(send(`m${i}`)),
     );
@@ -128,7 +156,7 @@ describe('DeliveryBatcher', () => {
   it('fails every item of a batch whose request failed, with that error', async () => {
     const down = new UnavailableError('no-responders', 'no service answers');
     const { rpc } = fakeRpc(() => Promise.reject(down));
-    const batcher = new DeliveryBatcher(rpc);
+    const batcher = new DeliveryBatcher(rpc, { GATEWAY_DELIVERY_BATCHES_IN_FLIGHT: 2 });
     const results = await Promise.allSettled([
       batcher.sendPairwise(send('a')),
       batcher.ack({ device: sender, messageIds: ['1'] }),
@@ -140,9 +168,89 @@ describe('DeliveryBatcher', () => {
 
   it('rejects a caller whose result is missing from a short reply', async () => {
     const { rpc } = fakeRpc(() => Promise.resolve({ results: [{ ok: reply('a') }] }));
-    const batcher = new DeliveryBatcher(rpc);
+    const batcher = new DeliveryBatcher(rpc, { GATEWAY_DELIVERY_BATCHES_IN_FLIGHT: 2 });
     const [a, b] = [batcher.sendPairwise(send('a')), batcher.sendPairwise(send('b'))];
     await expect(a).resolves.toEqual(reply('a'));
     await expect(b).rejects.toMatchObject({ code: 'INTERNAL' });
+  });
+
+  describe('with every batch slot taken', () => {
+    beforeEach(() => jest.useFakeTimers());
+    afterEach(() => jest.useRealTimers());
+
+    it('holds new sends until a reply comes back, then sends them together', async () => {
+      const { rpc, calls, answerNext } = heldRpc();
+      const batcher = new DeliveryBatcher(rpc, { GATEWAY_DELIVERY_BATCHES_IN_FLIGHT: 1 });
+      const first = batcher.sendPairwise(send('a'));
+      await jest.advanceTimersByTimeAsync(1);
+      const later = ['b', 'c', 'd'].map((id) => batcher.sendPairwise(send(id)));
+      await jest.advanceTimersByTimeAsync(SLOT_RELEASE_MS / 2);
+      expect(batchIds(calls)).toEqual([['a']]);
+
+      answerNext();
+      await expect(first).resolves.toEqual(reply('a'));
+      await jest.advanceTimersByTimeAsync(1);
+      expect(batchIds(calls)).toEqual([['a'], ['b', 'c', 'd']]);
+      answerNext();
+      await expect(Promise.all(later)).resolves.toEqual(['b', 'c', 'd'].map(reply));
+    });
+
+    it('gives a slot back after SLOT_RELEASE_MS when its reply is slow', async () => {
+      const { rpc, calls, answerNext } = heldRpc();
+      const batcher = new DeliveryBatcher(rpc, { GATEWAY_DELIVERY_BATCHES_IN_FLIGHT: 1 });
+      const first = batcher.sendPairwise(send('a'));
+      await jest.advanceTimersByTimeAsync(1);
+      const second = batcher.sendPairwise(send('b'));
+      await jest.advanceTimersByTimeAsync(SLOT_RELEASE_MS - 2);
+      expect(calls).toHaveLength(1);
+      await jest.advanceTimersByTimeAsync(2);
+      expect(batchIds(calls)).toEqual([['a'], ['b']]);
+
+      // The late reply does not give the slot back twice: 'c' waits for 'b' to be answered.
+      answerNext();
+      await expect(first).resolves.toEqual(reply('a'));
+      const third = batcher.sendPairwise(send('c'));
+      await jest.advanceTimersByTimeAsync(1);
+      expect(calls).toHaveLength(2);
+      answerNext();
+      await expect(second).resolves.toEqual(reply('b'));
+      await jest.advanceTimersByTimeAsync(1);
+      expect(batchIds(calls)).toEqual([['a'], ['b'], ['c']]);
+      answerNext();
+      await expect(third).resolves.toEqual(reply('c'));
+    });
+
+    it('does not cut short the linger of an ack nobody waits for when a slot frees', async () => {
+      const { rpc, calls, answerNext } = heldRpc();
+      const batcher = new DeliveryBatcher(rpc, { GATEWAY_DELIVERY_BATCHES_IN_FLIGHT: 1 });
+      const first = batcher.sendPairwise(send('a'));
+      await jest.advanceTimersByTimeAsync(1);
+      const ack = batcher.ack({ device: sender, messageIds: ['1'] }, true);
+      answerNext();
+      await first;
+      await jest.advanceTimersByTimeAsync(ACK_LINGER_MS - 2);
+      expect(calls).toHaveLength(1);
+      await jest.advanceTimersByTimeAsync(2);
+      expect(batchIds(calls)).toEqual([['a'], ['ack']]);
+      answerNext();
+      await expect(ack).resolves.toEqual({ deleted: 1 });
+    });
+
+    it('still sends a full batch at once', async () => {
+      const { rpc, calls, answerNext } = heldRpc();
+      const batcher = new DeliveryBatcher(rpc, { GATEWAY_DELIVERY_BATCHES_IN_FLIGHT: 1 });
+      const sends = Array.from({ length: MAX_DELIVERY_BATCH_ITEMS + 1 }, (_, i) =>
+        batcher.sendPairwise(send(`m${i}`)),
+      );
+      expect(calls.map((c) => itemsOf(c.data).length)).toEqual([MAX_DELIVERY_BATCH_ITEMS]);
+      // The one left over waits for the reply (the slot is taken).
+      await jest.advanceTimersByTimeAsync(1);
+      expect(calls).toHaveLength(1);
+      answerNext();
+      await jest.advanceTimersByTimeAsync(1);
+      expect(calls.map((c) => itemsOf(c.data).length)).toEqual([MAX_DELIVERY_BATCH_ITEMS, 1]);
+      answerNext();
+      await expect(Promise.all(sends)).resolves.toHaveLength(MAX_DELIVERY_BATCH_ITEMS + 1);
+    });
   });
 });

@@ -11,6 +11,20 @@
  * acks that gathered meanwhile together. At moderate rates this is what turns one NATS round
  * trip and one DELETE per ack into one per batch.
  *
+ * Sends do not wait for a timer, but they may wait for a reply: at most
+ * GATEWAY_DELIVERY_BATCHES_IN_FLIGHT batch requests are out at once, and what arrives while
+ * that many are out goes together when the next reply comes back. At moderate rates frames
+ * arrive one per I/O phase, so the turn of the event loop alone batched nothing: every send
+ * paid its own NATS messages here, in nats-server and in message-delivery, and its own
+ * statement in PostgreSQL (bench:e2e at 960 msgs/s: 1.4 ms of CPU per message against 0.46
+ * at 3,200/s, where batches fill). An idle gateway still sends at once; a busy one sends
+ * what arrived during one round trip. A request holds its slot until its reply or
+ * SLOT_RELEASE_MS, whichever is first, so a slow message-delivery (restarting, say) delays
+ * new sends by that much at most, not by a whole RPC timeout (a cap without that release
+ * collapsed at 4,000 msgs/s offered: slow replies held every send). Measured at 1,882 msgs/s:
+ * the machine 1.55-1.67 cores with 2 against 1.74-1.85 uncapped; past 2,600/s the wait for a
+ * reply adds to p50 (README, session 7). 1024 turns the cap off.
+ *
  * A send too big to share a batch (over BATCH_MAX_BYTES) goes alone as its own RPC, so a
  * batch stays well under the NATS payload limit. If the batch request itself fails
  * (timeout, no responders), every item in it fails with that error, exactly as each single
@@ -24,7 +38,8 @@ import {
   parleyErrorFromJSON,
   Rpc,
 } from '@parley/contracts';
-import { RpcClient } from '@parley/server-kit';
+import { PARLEY_CONFIG, RpcClient } from '@parley/server-kit';
+import type { GatewayConfig } from '../../gateway.config';
 
 const D = Rpc.delivery;
 type SendPairwiseWire = RequestWireOf<typeof D.sendPairwise>;
@@ -38,6 +53,8 @@ type Item = RequestWireOf<typeof D.batch>['items'][number];
 export const BATCH_MAX_BYTES = 256 * 1024;
 /** Longest an ack waits for other items to share its batch. */
 export const ACK_LINGER_MS = 20;
+/** Longest a batch request keeps other sends waiting for its reply. */
+export const SLOT_RELEASE_MS = 20;
 /** Per envelope or id, beyond its content: addresses, ids, JSON punctuation. */
 const ITEM_OVERHEAD_BYTES = 160;
 
@@ -53,8 +70,18 @@ export class DeliveryBatcher {
   private queuedBytes = 0;
   private scheduled = false;
   private lingering: NodeJS.Timeout | undefined;
+  /** A queued item does not wait for a linger timer (a send, an ack someone waits for). */
+  private urgent = false;
+  /** Batch requests holding a slot (see above). */
+  private outstanding = 0;
+  private readonly maxOutstanding: number;
 
-  constructor(@Inject(RpcClient) private readonly rpc: RpcClient) {}
+  constructor(
+    @Inject(RpcClient) private readonly rpc: RpcClient,
+    @Inject(PARLEY_CONFIG) config: Pick<GatewayConfig, 'GATEWAY_DELIVERY_BATCHES_IN_FLIGHT'>,
+  ) {
+    this.maxOutstanding = config.GATEWAY_DELIVERY_BATCHES_IN_FLIGHT;
+  }
 
   sendPairwise(request: SendPairwiseWire): Promise<SendReplyWire> {
     const bytes = request.envelopes.reduce(
@@ -82,6 +109,7 @@ export class DeliveryBatcher {
     return new Promise((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
       this.queuedBytes += bytes;
+      if (!canWait) this.urgent = true;
       if (this.queue.length >= MAX_DELIVERY_BATCH_ITEMS) this.flush();
       else if (!canWait) this.flushSoon();
       else
@@ -91,13 +119,17 @@ export class DeliveryBatcher {
     });
   }
 
-  /** Everything read from the sockets in this I/O phase joins the batch. */
+  /**
+   * Everything read from the sockets in this I/O phase joins the batch; with every slot
+   * taken, everything until the next reply (or slot release) does.
+   */
   private flushSoon(): void {
-    if (this.scheduled) return;
+    if (this.scheduled || this.outstanding >= this.maxOutstanding) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      this.flush();
+      // A full batch may have taken the last slot since; then the next release sends these.
+      if (this.outstanding < this.maxOutstanding) this.flush();
     });
   }
 
@@ -108,8 +140,11 @@ export class DeliveryBatcher {
     if (batch.length === 0) return;
     this.queue = [];
     this.queuedBytes = 0;
+    this.urgent = false;
+    const release = this.holdSlot();
     this.rpc.requestWire(D.batch, { items: batch.map((p) => p.item) }).then(
       ({ results }) => {
+        release();
         batch.forEach((pending, i) => {
           const result = results[i];
           if (result === undefined) pending.reject(new InternalError('batch reply too short'));
@@ -118,8 +153,25 @@ export class DeliveryBatcher {
         });
       },
       (error: unknown) => {
+        release();
         for (const pending of batch) pending.reject(error);
       },
     );
+  }
+
+  /** Takes a slot; the returned function (or the timer, if first) gives it back once. */
+  private holdSlot(): () => void {
+    this.outstanding++;
+    let held = true;
+    const release = () => {
+      if (!held) return;
+      held = false;
+      clearTimeout(timer);
+      this.outstanding--;
+      if (this.urgent) this.flushSoon();
+    };
+    const timer = setTimeout(release, SLOT_RELEASE_MS);
+    timer.unref();
+    return release;
   }
 }
