@@ -7,6 +7,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DeviceAddress, RequestOf, StoredMessage } from '@parley/contracts';
 import {
+  createSubjects,
+  decodeLiveBatch,
+  encodeLiveBatchAnswers,
   Events,
   liveDeliveryRpc,
   MAX_ENVELOPES_PER_SEND,
@@ -17,17 +20,10 @@ import {
 import { serveRpc } from '@parley/server-kit';
 import pino from 'pino';
 import type { Harness } from './helpers';
-import {
-  content,
-  failure,
-  mailboxCount,
-  pairwise,
-  sql,
-  startHarness,
-  userId,
-} from './helpers';
+import { content, failure, mailboxCount, pairwise, sql, startHarness, userId } from './helpers';
 
 const D = Rpc.delivery;
+type StoredMessageJson = { messageId: string };
 
 /** A pairwise send to devices that are current in the directory (registered first). */
 async function send(h: Harness, req: RequestOf<typeof D.sendPairwise>) {
@@ -320,6 +316,67 @@ describe('message delivery over NATS', () => {
       expect(await offlineEvents(liam)).toHaveLength(2);
       expect((await h.call(D.fetchMailbox, { device: liam })).messages).toHaveLength(3);
     } finally {
+      sub.unsubscribe();
+    }
+  });
+
+  it("delivers through the live batch of the gateway presence names, and the device's subject when that gateway no longer holds it", async () => {
+    const alice = { userId: userId('alice'), deviceId: 1 };
+    const mia = { userId: userId('mia'), deviceId: 1 };
+    const gatewayId = `gw-${mia.userId}`;
+    let holds = true;
+    const batchLines: string[] = [];
+    const batches = h.nc.subscribe(createSubjects(h.namespace).liveBatch.gateway(gatewayId), {
+      callback: (_e, msg) => {
+        const lines = decodeLiveBatch(msg.data);
+        for (const line of lines) {
+          batchLines.push(
+            line
+              ? (JSON.parse(Buffer.from(line.message).toString()) as StoredMessageJson).messageId
+              : '?',
+          );
+        }
+        msg.respond(encodeLiveBatchAnswers(lines.map(() => holds)));
+      },
+    });
+    let direct = 0;
+    const sub = serveRpc(
+      h.nc,
+      liveDeliveryRpc(mia.userId, mia.deviceId),
+      () => {
+        direct++;
+        return Promise.resolve({ delivered: true });
+      },
+      { namespace: h.namespace, logger: pino({ level: 'silent' }) },
+    );
+    h.nc.publish(
+      namespaced(h.namespace, Events.presence.changed.subject),
+      JSON.stringify({ device: mia, gatewayId, status: 'online', at: Date.now() }),
+    );
+    await h.nc.flush();
+    await sleep(100);
+    try {
+      const replies = await Promise.all([1, 2, 3].map(() => send(h, pairwise(alice, [mia]))));
+      const stored = (await h.call(D.fetchMailbox, { device: mia })).messages;
+      const deadline = Date.now() + 5_000;
+      while (batchLines.length < 3 && Date.now() < deadline) await sleep(20);
+      expect(replies).toHaveLength(3);
+      expect([...batchLines].sort()).toEqual(stored.map((m) => m.messageId).sort());
+      expect(direct).toBe(0);
+
+      // mia moved to another gateway (whose presence event was lost): her old gateway says
+      // no, her own subject delivers, and the stale guess is forgotten for the next send.
+      holds = false;
+      await send(h, pairwise(alice, [mia]));
+      while (direct < 1 && Date.now() < deadline) await sleep(20);
+      expect(direct).toBe(1);
+      expect(batchLines).toHaveLength(4);
+      await send(h, pairwise(alice, [mia]));
+      while (direct < 2 && Date.now() < deadline) await sleep(20);
+      expect(direct).toBe(2);
+      expect(batchLines).toHaveLength(4);
+    } finally {
+      batches.unsubscribe();
       sub.unsubscribe();
     }
   });

@@ -101,6 +101,7 @@ export * from './lib/services/groups.contract';
 export * from './lib/services/delivery.contract';
 export * from './lib/services/push.contract';
 export * from './lib/services/presence.contract';
+export * from './lib/services/live-batch.wire';
 export { Rpc, Events } from './lib/services/catalog';
 
 export {

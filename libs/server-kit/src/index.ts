@@ -23,6 +23,7 @@ export { EventBus } from './lib/bootstrap/event-bus';
 export { ParleyNatsServer } from './lib/transport/parley-nats.server';
 
 export { InboxRequester } from './lib/rpc/inbox-requester';
+export type { InboxAnswer } from './lib/rpc/inbox-requester';
 export { DEFAULT_RPC_TIMEOUT_MS, request, requestJson, requestWire } from './lib/rpc/rpc-request';
 export type { RequestOptions } from './lib/rpc/rpc-request';
 export { JsonReply, RpcHandler, RpcPayload } from './lib/rpc/rpc-handler.decorator';

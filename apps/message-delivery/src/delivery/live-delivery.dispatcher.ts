@@ -14,14 +14,20 @@
  * and go straight to the offline event. Each failed attempt costs a NATS round trip, which
  * under fan-out load took most of this service's CPU. Skipping is safe: a device that connects
  * drains its mailbox after `ready`, and its gateway's presence event ends the memory at once.
+ *
+ * Presence also says which gateway holds a device: deliveries to such devices go in one
+ * live-batch request per gateway (live-batch.sender.ts). One the batch does not deliver goes
+ * to the device's own subject as before; if that delivers, the gateway guess was stale and is
+ * forgotten (as it is when the batch goes unanswered).
  */
 import type { BeforeApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { Inject, Injectable } from '@nestjs/common';
 import type { StoredMessage } from '@parley/contracts';
-import { Events, namespaced, SUBJECTS } from '@parley/contracts';
+import { createSubjects, Events, namespaced, SUBJECTS } from '@parley/contracts';
 import {
   ensureStream,
   EventBus,
+  InboxRequester,
   NATS_CONNECTION,
   PARLEY_CONFIG,
   PARLEY_LOGGER,
@@ -29,9 +35,11 @@ import {
 import type { NatsConnection, Subscription } from 'nats';
 import type { Logger } from 'pino';
 import type { MessageDeliveryConfig } from '../app/message-delivery.config';
+import { LiveBatchSender } from './live-batch.sender';
+import type { LiveAnswer } from './live-delivery.requester';
 import { LiveDeliveryRequester } from './live-delivery.requester';
 import type { Base64Memo } from './live-delivery.wire';
-import { liveDeliveryJson } from './live-delivery.wire';
+import { liveMessageJson, liveRequestJson } from './live-delivery.wire';
 
 export interface LiveDelivery {
   readonly recipient: { readonly userId: string; readonly deviceId: number };
@@ -50,6 +58,10 @@ const OFFLINE_MEMORY_MAX = 100_000;
 export class LiveDeliveryDispatcher implements OnModuleInit, BeforeApplicationShutdown {
   private readonly pending = new Set<Promise<unknown>>();
   private readonly requester: LiveDeliveryRequester;
+  private readonly batchInbox: InboxRequester;
+  private readonly batches: LiveBatchSender;
+  /** Device key -> the gateway that announced it online last. */
+  private readonly gateways = new Map<string, string>();
   private readonly base64: Base64Memo = new WeakMap();
   /** Device key -> until when it counts as offline. */
   private readonly offline = new Map<string, number>();
@@ -64,11 +76,20 @@ export class LiveDeliveryDispatcher implements OnModuleInit, BeforeApplicationSh
     @Inject(PARLEY_LOGGER) private readonly logger: Logger,
   ) {
     this.requester = new LiveDeliveryRequester(nc);
+    this.batchInbox = new InboxRequester(nc);
+    const subjects = createSubjects(config.PARLEY_NATS_PREFIX);
+    this.batches = new LiveBatchSender(
+      this.batchInbox,
+      (gatewayId) => subjects.liveBatch.gateway(gatewayId),
+      config.DELIVERY_LIVE_TIMEOUT_MS,
+    );
   }
 
   /** The events stream must exist before the first publish (idempotent across instances). */
   async onModuleInit(): Promise<void> {
     await ensureStream(this.nc, 'events', { namespace: this.config.PARLEY_NATS_PREFIX });
+    // A hybrid app (HTTP + NATS) runs init hooks once per context: subscribe once.
+    if (this.presence) return;
     const contract = Events.presence.changed;
     this.presence = this.nc.subscribe(
       namespaced(this.config.PARLEY_NATS_PREFIX, contract.subject),
@@ -77,10 +98,15 @@ export class LiveDeliveryDispatcher implements OnModuleInit, BeforeApplicationSh
           if (error) return;
           try {
             const event = contract.schema.safeParse(msg.json());
-            if (event.success && event.data.status === 'online') {
-              const key = deviceKey(event.data.device);
+            if (!event.success) return;
+            const key = deviceKey(event.data.device);
+            if (event.data.status === 'online') {
               this.offline.delete(key);
               this.notified.delete(key);
+              if (this.gateways.size >= OFFLINE_MEMORY_MAX) this.gateways.clear();
+              this.gateways.set(key, event.data.gatewayId);
+            } else if (this.gateways.get(key) === event.data.gatewayId) {
+              this.gateways.delete(key);
             }
           } catch {
             // Not JSON: ignore (presence is soft state).
@@ -95,6 +121,7 @@ export class LiveDeliveryDispatcher implements OnModuleInit, BeforeApplicationSh
     this.presence?.unsubscribe();
     await Promise.allSettled([...this.pending]);
     this.requester.close();
+    this.batchInbox.close();
   }
 
   /**
@@ -112,13 +139,7 @@ export class LiveDeliveryDispatcher implements OnModuleInit, BeforeApplicationSh
     const key = deviceKey(d.recipient);
     const until = this.offline.get(key);
     if (until === undefined || until < Date.now()) {
-      const subject = SUBJECTS.live.device(d.recipient.userId, d.recipient.deviceId);
-      const answer = await this.requester.request(
-        namespaced(this.config.PARLEY_NATS_PREFIX, subject),
-        subject,
-        liveDeliveryJson(d, this.base64),
-        this.config.DELIVERY_LIVE_TIMEOUT_MS,
-      );
+      const answer = await this.offerLive(key, d);
       if (answer === 'delivered') return 'delivered';
       // Offline (no responders), a slow gateway (timeout) or a refused delivery: the
       // mailbox keeps the message, the push path wakes the device.
@@ -141,6 +162,31 @@ export class LiveDeliveryDispatcher implements OnModuleInit, BeforeApplicationSh
       );
       return 'offline-notify-failed';
     }
+  }
+
+  /** Through the device's gateway's batch when known, else (or if not there) its subject. */
+  private async offerLive(key: string, d: LiveDelivery): Promise<LiveAnswer> {
+    const messageJson = liveMessageJson(d, this.base64);
+    const gatewayId = this.gateways.get(key);
+    if (gatewayId !== undefined) {
+      const batched = await this.batches.offer(gatewayId, { recipient: d.recipient, messageJson });
+      if (batched === 'delivered') return 'delivered';
+      if (batched === 'unanswered') this.forgetGateway(key, gatewayId);
+    }
+    const subject = SUBJECTS.live.device(d.recipient.userId, d.recipient.deviceId);
+    const answer = await this.requester.request(
+      namespaced(this.config.PARLEY_NATS_PREFIX, subject),
+      subject,
+      liveRequestJson(d.recipient, messageJson),
+      this.config.DELIVERY_LIVE_TIMEOUT_MS,
+    );
+    // Delivered elsewhere: the device moved and its old gateway's offline event was lost.
+    if (answer === 'delivered' && gatewayId !== undefined) this.forgetGateway(key, gatewayId);
+    return answer;
+  }
+
+  private forgetGateway(key: string, gatewayId: string): void {
+    if (this.gateways.get(key) === gatewayId) this.gateways.delete(key);
   }
 
   private rememberNotified(key: string): void {

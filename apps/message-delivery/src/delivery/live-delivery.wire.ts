@@ -11,14 +11,22 @@ import { storedMessageWire } from './stored-message.wire';
 export type Base64Memo = WeakMap<Uint8Array, string>;
 
 export function liveDeliveryJson(d: LiveDelivery, memo: Base64Memo): string {
+  return liveRequestJson(d.recipient, liveMessageJson(d, memo));
+}
+
+/** The request's `data` around a message already in wire JSON (what JSON.stringify writes). */
+export function liveRequestJson(recipient: LiveDelivery['recipient'], messageJson: string): string {
+  const address = JSON.stringify({ userId: recipient.userId, deviceId: recipient.deviceId });
+  return `{"recipient":${address},"message":${messageJson}}`;
+}
+
+/** The StoredMessage of a delivery in wire JSON (also a live-batch line's message). */
+export function liveMessageJson(d: LiveDelivery, memo: Base64Memo): string {
   const m = d.message;
   let content = memo.get(m.content);
   if (content === undefined) {
     content = bytesToBase64(m.content);
     memo.set(m.content, content);
   }
-  return JSON.stringify({
-    recipient: { userId: d.recipient.userId, deviceId: d.recipient.deviceId },
-    message: storedMessageWire(m, content),
-  });
+  return JSON.stringify(storedMessageWire(m, content));
 }

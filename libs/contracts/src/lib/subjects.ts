@@ -5,7 +5,7 @@
  * other's traffic. Handlers declare the plain subjects (`SUBJECTS`); the server kit adds
  * the namespace when it subscribes and when it sends.
  */
-import { DeviceIdSchema, UserIdSchema } from './primitives/ids';
+import { DeviceIdSchema, GatewayIdSchema, UserIdSchema } from './primitives/ids';
 
 export const SUBJECT_ROOT = 'parley';
 
@@ -82,6 +82,14 @@ export function createSubjects(namespace?: string) {
       /** Every live-delivery subject (monitoring, tests). */
       all: s('live.>'),
     },
+    liveBatch: {
+      /**
+       * Each gateway instance subscribes here for live deliveries to the devices it holds
+       * (message-delivery learns which from `presence.changed`): one request per gateway
+       * instead of one per device (live-batch.wire.ts).
+       */
+      gateway: (gatewayId: string) => s(`live-batch.${gatewayToken(gatewayId)}`),
+    },
     events: {
       prekeysLow: s('events.prekeys.low'),
       membershipChanged: s('events.group.membership.changed'),
@@ -106,6 +114,13 @@ function liveToken(userId: string, deviceId: number): string {
     throw new TypeError('invalid device id for a live-delivery subject');
   }
   return `${userId}.${deviceId}`;
+}
+
+function gatewayToken(gatewayId: string): string {
+  if (!GatewayIdSchema.safeParse(gatewayId).success) {
+    throw new TypeError('invalid gateway id for a live-batch subject');
+  }
+  return gatewayId;
 }
 
 /** The services, also their NATS queue groups: instances of one service share the work. */

@@ -1,7 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { createSubjects, LiveDeliveryRequestSchema, ServerFrameSchema } from '@parley/contracts';
+import {
+  createSubjects,
+  encodeLiveBatch,
+  LiveDeliveryRequestSchema,
+  ServerFrameSchema,
+} from '@parley/contracts';
+import { testNatsUrl, uniqueSubjectPrefix } from '@parley/testing';
+import type { NatsConnection } from 'nats';
+import { connect } from 'nats';
+import pino from 'pino';
+import type { WebSocket } from 'ws';
 import { z } from 'zod';
-import { messageFrame } from './live-delivery.router';
+import type { GatewayConfig } from '../../gateway.config';
+import { ConnectionRegistry } from './connection.registry';
+import { LIVE_MAX_BUFFERED_BYTES, LiveDeliveryRouter, messageFrame } from './live-delivery.router';
 
 const delivery = {
   recipient: { userId: 'bob_1-x', deviceId: 7 },
@@ -56,5 +68,63 @@ describe('messageFrame', () => {
     const view = new Uint8Array(backing.buffer, backing.byteOffset + 7, packet.length);
     const frame = JSON.parse(messageFrame(view)!.toString('utf8')) as { message: unknown };
     expect(frame.message).toEqual(wire.message);
+  });
+});
+
+describe('LiveDeliveryRouter live batches (real NATS)', () => {
+  const prefix = uniqueSubjectPrefix('livebatchrouter');
+  const gatewayId = 'gw-test-1';
+  let nc: NatsConnection;
+  let router: LiveDeliveryRouter;
+  const registry = new ConnectionRegistry<WebSocket>();
+
+  /** A socket stand-in: open, `buffered` bytes waiting, frames it was sent. */
+  const socket = (buffered = 0) => {
+    const sent: string[] = [];
+    const ws = {
+      readyState: 1,
+      bufferedAmount: buffered,
+      send: (data: Buffer) => sent.push(data.toString('utf8')),
+      close: () => undefined,
+    };
+    return { ws: ws as unknown as WebSocket, sent };
+  };
+
+  beforeAll(async () => {
+    nc = await connect({ servers: testNatsUrl() });
+    const config = { PARLEY_NATS_PREFIX: prefix, PARLEY_INSTANCE_ID: gatewayId } as GatewayConfig;
+    router = new LiveDeliveryRouter(nc, registry, config, pino({ level: 'silent' }));
+    // Twice, as a hybrid Nest app does: still one subscription (one frame per line below).
+    router.onModuleInit();
+    router.onModuleInit();
+    await nc.flush();
+  });
+  afterAll(async () => {
+    router.onModuleDestroy();
+    await nc.close();
+  });
+
+  it('writes each held device its frame and answers line by line', async () => {
+    const bob = socket();
+    const slow = socket(LIVE_MAX_BUFFERED_BYTES);
+    registry.add({ userId: 'bob_1-x', deviceId: 7 }, bob.ws);
+    registry.add({ userId: 'slow', deviceId: 1 }, slow.ws);
+    const messageJson = JSON.stringify(wire.message);
+    const body = encodeLiveBatch([
+      { recipient: { userId: 'bob_1-x', deviceId: 7 }, messageJson },
+      { recipient: { userId: 'nobody', deviceId: 1 }, messageJson },
+      { recipient: { userId: 'slow', deviceId: 1 }, messageJson },
+    ]);
+    const reply = await nc.request(
+      createSubjects(prefix).liveBatch.gateway(gatewayId),
+      `${body}\nbob_1-x 7 garbage`,
+    );
+    expect(reply.string()).toBe('1000');
+    expect(bob.sent).toHaveLength(1);
+    expect(ServerFrameSchema.parse(JSON.parse(bob.sent[0]!))).toEqual({
+      type: 'message',
+      message: delivery.message,
+    });
+    expect(slow.sent).toHaveLength(0);
   });
 });

@@ -16,11 +16,16 @@
  * as message-delivery's RPC client wrote it. The frame is built from the message's JSON
  * bytes as they arrived (no parse, no zod, no base64 round trip); anything not shaped like
  * that falls back to a JSON parse.
+ *
+ * Batched: this instance also answers `live-batch.<PARLEY_INSTANCE_ID>`, where
+ * message-delivery sends the live deliveries of one moment for every device it believes is
+ * held here (from `presence.changed`), one line each (live-batch.wire.ts in contracts). Each
+ * line gets its own answer; one not delivered here goes to the device's subject next.
  */
-import type { OnModuleDestroy } from '@nestjs/common';
+import type { OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { Inject, Injectable } from '@nestjs/common';
 import type { DeviceAddress } from '@parley/contracts';
-import { createSubjects } from '@parley/contracts';
+import { createSubjects, decodeLiveBatch, encodeLiveBatchAnswers } from '@parley/contracts';
 import { NATS_CONNECTION, PARLEY_CONFIG, PARLEY_LOGGER } from '@parley/server-kit';
 import type { Msg, NatsConnection, NatsError, Subscription } from 'nats';
 import type { Logger } from 'pino';
@@ -72,9 +77,11 @@ function parsedFrame(bytes: Buffer): Buffer | undefined {
 }
 
 @Injectable()
-export class LiveDeliveryRouter implements OnModuleDestroy {
+export class LiveDeliveryRouter implements OnModuleInit, OnModuleDestroy {
   private readonly subscriptions = new Map<string, Subscription>();
   private readonly subjects: ReturnType<typeof createSubjects>;
+  private readonly gatewayId: string;
+  private batches: Subscription | undefined;
 
   constructor(
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
@@ -83,6 +90,21 @@ export class LiveDeliveryRouter implements OnModuleDestroy {
     @Inject(PARLEY_LOGGER) private readonly logger: Logger,
   ) {
     this.subjects = createSubjects(config.PARLEY_NATS_PREFIX);
+    this.gatewayId = config.PARLEY_INSTANCE_ID;
+  }
+
+  onModuleInit(): void {
+    // A hybrid app (HTTP + NATS) runs init hooks once per context: subscribe once.
+    if (this.batches) return;
+    this.batches = this.nc.subscribe(this.subjects.liveBatch.gateway(this.gatewayId), {
+      callback: (error: NatsError | null, msg: Msg) => {
+        if (error) {
+          this.logger.warn({ err: { type: error.name, code: error.code } }, 'live batches failed');
+          return;
+        }
+        this.deliverBatch(msg);
+      },
+    });
   }
 
   /** Starts taking live deliveries for `device` (once per device, whatever its socket). */
@@ -119,23 +141,34 @@ export class LiveDeliveryRouter implements OnModuleDestroy {
   }
 
   private deliver(device: DeviceAddress, msg: Msg): void {
-    let delivered = false;
+    const socket = this.writableSocket(device);
+    const frame = socket && messageFrame(msg.data);
+    if (frame) socket.send(frame, { binary: false });
+    if (msg.reply) msg.respond(frame ? DELIVERED : NOT_DELIVERED);
+  }
+
+  private deliverBatch(msg: Msg): void {
+    const delivered = decodeLiveBatch(msg.data).map((line) => {
+      const socket = line && this.writableSocket(line.recipient);
+      if (!line || !socket) return false;
+      socket.send(Buffer.concat([FRAME_HEAD, line.message, FRAME_TAIL]), { binary: false });
+      return true;
+    });
+    if (msg.reply) msg.respond(encodeLiveBatchAnswers(delivered));
+  }
+
+  /** The device's socket here, if open and not backed up past LIVE_MAX_BUFFERED_BYTES. */
+  private writableSocket(device: DeviceAddress): WebSocket | undefined {
     const socket = this.registry.get(device);
-    if (
-      socket !== undefined &&
+    return socket !== undefined &&
       socket.readyState === WS_OPEN &&
       socket.bufferedAmount < LIVE_MAX_BUFFERED_BYTES
-    ) {
-      const frame = messageFrame(msg.data);
-      if (frame) {
-        socket.send(frame, { binary: false });
-        delivered = true;
-      }
-    }
-    if (msg.reply) msg.respond(delivered ? DELIVERED : NOT_DELIVERED);
+      ? socket
+      : undefined;
   }
 
   onModuleDestroy(): void {
+    this.batches?.unsubscribe();
     for (const subscription of this.subscriptions.values()) subscription.unsubscribe();
     this.subscriptions.clear();
   }
