@@ -74,6 +74,8 @@ export class DeviceSets implements OnModuleInit, OnModuleDestroy {
 
   /** Subscribed (and the server told) before the first send is served. */
   async onModuleInit(): Promise<void> {
+    // A hybrid app (HTTP + NATS) runs init hooks once per context: subscribe once.
+    if (this.changes) return;
     const contract = Events.prekeys.devicesChanged;
     this.changes = this.nc.subscribe(namespaced(this.config.PARLEY_NATS_PREFIX, contract.subject), {
       callback: (error, msg) => {
