@@ -1,7 +1,12 @@
 import { LiveDeliveryRequestSchema } from '@parley/contracts';
 import { z } from 'zod';
 import type { LiveDelivery } from './live-delivery.dispatcher';
-import { liveDeliveryJson } from './live-delivery.wire';
+import type { Base64Memo } from './live-delivery.wire';
+import { liveMessageJson, liveRequestJson } from './live-delivery.wire';
+
+/** A live delivery's request `data`, as the dispatcher writes it. */
+const liveDeliveryJson = (d: LiveDelivery, memo: Base64Memo) =>
+  liveRequestJson(d.recipient, liveMessageJson(d, memo));
 
 const delivery = (
   groupId?: string,
@@ -19,7 +24,7 @@ const delivery = (
   },
 });
 
-describe('liveDeliveryJson', () => {
+describe('liveRequestJson around liveMessageJson', () => {
   it.each([undefined, 'a'.repeat(64)])(
     'is exactly what the contract schema encodes (group %s)',
     (groupId) => {

@@ -10,10 +10,6 @@ import { storedMessageWire } from './stored-message.wire';
 
 export type Base64Memo = WeakMap<Uint8Array, string>;
 
-export function liveDeliveryJson(d: LiveDelivery, memo: Base64Memo): string {
-  return liveRequestJson(d.recipient, liveMessageJson(d, memo));
-}
-
 /** The request's `data` around a message already in wire JSON (what JSON.stringify writes). */
 export function liveRequestJson(recipient: LiveDelivery['recipient'], messageJson: string): string {
   const address = JSON.stringify({ userId: recipient.userId, deviceId: recipient.deviceId });

@@ -60,9 +60,14 @@ export function messageFrame(data: Uint8Array): Buffer | undefined {
   const end = bytes.lastIndexOf(PACKET_TAIL);
   const from = at + MESSAGE_KEY.length;
   if (at > 0 && end > from && bytes[from] === OPEN_BRACE && bytes[end - 1] === CLOSE_BRACE) {
-    return Buffer.concat([FRAME_HEAD, bytes.subarray(from, end), FRAME_TAIL]);
+    return frameAround(bytes.subarray(from, end));
   }
   return parsedFrame(bytes);
+}
+
+/** The `{type:'message', message}` frame around a message's JSON bytes. */
+function frameAround(messageJson: Uint8Array): Buffer {
+  return Buffer.concat([FRAME_HEAD, messageJson, FRAME_TAIL]);
 }
 
 function parsedFrame(bytes: Buffer): Buffer | undefined {
@@ -149,9 +154,10 @@ export class LiveDeliveryRouter implements OnModuleInit, OnModuleDestroy {
 
   private deliverBatch(msg: Msg): void {
     const delivered = decodeLiveBatch(msg.data).map((line) => {
-      const socket = line && this.writableSocket(line.recipient);
-      if (!line || !socket) return false;
-      socket.send(Buffer.concat([FRAME_HEAD, line.message, FRAME_TAIL]), { binary: false });
+      if (!line) return false;
+      const socket = this.writableSocket(line.recipient);
+      if (!socket) return false;
+      socket.send(frameAround(line.message), { binary: false });
       return true;
     });
     if (msg.reply) msg.respond(encodeLiveBatchAnswers(delivered));
