@@ -381,6 +381,54 @@ describe('message delivery over NATS', () => {
     }
   });
 
+  it('learns the gateway from a delivered answer on the device subject (no presence event seen)', async () => {
+    const alice = { userId: userId('alice'), deviceId: 1 };
+    const nina = { userId: userId('nina'), deviceId: 1 };
+    const gatewayId = `gw-${nina.userId}`;
+    const batchLines: string[] = [];
+    const batches = h.nc.subscribe(createSubjects(h.namespace).liveBatch.gateway(gatewayId), {
+      callback: (_e, msg) => {
+        const lines = decodeLiveBatch(msg.data);
+        for (const line of lines) {
+          if (line)
+            batchLines.push(
+              (JSON.parse(Buffer.from(line.message).toString()) as StoredMessageJson).messageId,
+            );
+        }
+        msg.respond(encodeLiveBatchAnswers(lines.map(() => true)));
+      },
+    });
+    let direct = 0;
+    // nina connected before this instance started: only her own subject finds her, and her
+    // gateway names itself in the answer.
+    const sub = serveRpc(
+      h.nc,
+      liveDeliveryRpc(nina.userId, nina.deviceId),
+      () => {
+        direct++;
+        return Promise.resolve({ delivered: true, gatewayId });
+      },
+      { namespace: h.namespace, logger: pino({ level: 'silent' }) },
+    );
+    await h.nc.flush();
+    try {
+      await send(h, pairwise(alice, [nina]));
+      const deadline = Date.now() + 5_000;
+      while (direct < 1 && Date.now() < deadline) await sleep(20);
+      expect(direct).toBe(1);
+      expect(batchLines).toEqual([]);
+
+      await send(h, pairwise(alice, [nina]));
+      while (batchLines.length < 1 && Date.now() < deadline) await sleep(20);
+      const stored = (await h.call(D.fetchMailbox, { device: nina })).messages;
+      expect(batchLines).toEqual([stored[1]!.messageId]);
+      expect(direct).toBe(1);
+    } finally {
+      batches.unsubscribe();
+      sub.unsubscribe();
+    }
+  });
+
   it('refuses oversized envelopes and too many envelopes with VALIDATION_FAILED, storing nothing', async () => {
     const alice = { userId: userId('alice'), deviceId: 1 };
     const ivan = { userId: userId('ivan'), deviceId: 1 };

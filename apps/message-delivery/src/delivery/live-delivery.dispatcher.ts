@@ -15,10 +15,11 @@
  * under fan-out load took most of this service's CPU. Skipping is safe: a device that connects
  * drains its mailbox after `ready`, and its gateway's presence event ends the memory at once.
  *
- * Presence also says which gateway holds a device: deliveries to such devices go in one
- * live-batch request per gateway (live-batch.sender.ts). One the batch does not deliver goes
- * to the device's own subject as before; if that delivers, the gateway guess was stale and is
- * forgotten (as it is when the batch goes unanswered).
+ * Presence also says which gateway holds a device, and so does a gateway's answer on the
+ * device's own subject: deliveries to such devices go in one live-batch request per gateway
+ * (live-batch.sender.ts). One the batch does not deliver goes to the device's own subject as
+ * before; the gateway that answers there becomes the guess (a gateway that does not name
+ * itself leaves none), and an unanswered batch drops it.
  */
 import type { BeforeApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { Inject, Injectable } from '@nestjs/common';
@@ -103,8 +104,7 @@ export class LiveDeliveryDispatcher implements OnModuleInit, BeforeApplicationSh
             if (event.data.status === 'online') {
               this.offline.delete(key);
               this.notified.delete(key);
-              if (this.gateways.size >= OFFLINE_MEMORY_MAX) this.gateways.clear();
-              this.gateways.set(key, event.data.gatewayId);
+              this.learnGateway(key, event.data.gatewayId);
             } else if (this.gateways.get(key) === event.data.gatewayId) {
               this.gateways.delete(key);
             }
@@ -174,15 +174,25 @@ export class LiveDeliveryDispatcher implements OnModuleInit, BeforeApplicationSh
       if (batched === 'unanswered') this.forgetGateway(key, gatewayId);
     }
     const subject = SUBJECTS.live.device(d.recipient.userId, d.recipient.deviceId);
-    const answer = await this.requester.request(
+    const { answer, gatewayId: holder } = await this.requester.request(
       namespaced(this.config.PARLEY_NATS_PREFIX, subject),
       subject,
       liveRequestJson(d.recipient, messageJson),
       this.config.DELIVERY_LIVE_TIMEOUT_MS,
     );
-    // Delivered elsewhere: the device moved and its old gateway's offline event was lost.
-    if (answer === 'delivered' && gatewayId !== undefined) this.forgetGateway(key, gatewayId);
+    if (answer === 'delivered') {
+      // The gateway that delivered it holds the device: the next ones go in its batch. This
+      // is how devices that connected before this instance started (no presence event seen)
+      // and devices that moved (their old gateway's offline event was lost) are learned.
+      if (holder !== undefined) this.learnGateway(key, holder);
+      else if (gatewayId !== undefined) this.forgetGateway(key, gatewayId);
+    }
     return answer;
+  }
+
+  private learnGateway(key: string, gatewayId: string): void {
+    if (this.gateways.size >= OFFLINE_MEMORY_MAX && !this.gateways.has(key)) this.gateways.clear();
+    this.gateways.set(key, gatewayId);
   }
 
   private forgetGateway(key: string, gatewayId: string): void {

@@ -4,12 +4,24 @@
  * the packet and zod decode of the reply: those were the largest share of message-delivery's
  * CPU per message in the bench:e2e profiles. The packet is the one the gateway expects
  * (`{pattern, data, id}` as Nest's transport writes it); the answer is delivered, not
- * delivered, no responders (offline) or a timeout.
+ * delivered, no responders (offline) or a timeout; a delivered answer names the gateway that
+ * holds the device when that gateway says so.
  */
 import type { Msg, NatsConnection } from 'nats';
+import { GatewayIdSchema } from '@parley/contracts';
 import { InboxRequester } from '@parley/server-kit';
 
 export type LiveAnswer = 'delivered' | 'not-delivered' | 'no-responders' | 'timeout';
+
+export interface LiveReply {
+  readonly answer: LiveAnswer;
+  /** The gateway that delivered it (with `delivered` only, when the gateway named itself). */
+  readonly gatewayId?: string;
+}
+
+const NOT_DELIVERED: LiveReply = { answer: 'not-delivered' };
+const NO_RESPONDERS: LiveReply = { answer: 'no-responders' };
+const TIMEOUT: LiveReply = { answer: 'timeout' };
 
 export class LiveDeliveryRequester {
   /** Its own inbox: closing it at shutdown ends only the live deliveries still waiting. */
@@ -26,13 +38,13 @@ export class LiveDeliveryRequester {
     pattern: string,
     dataJson: string,
     timeoutMs: number,
-  ): Promise<LiveAnswer> {
+  ): Promise<LiveReply> {
     const id = (++this.sequence).toString(36);
     const packet = `{"pattern":${JSON.stringify(pattern)},"data":${dataJson},"id":"${id}"}`;
     const answer = await this.requests.request(subject, packet, timeoutMs);
-    if (answer.kind === 'reply') return deliveredIn(answer.msg) ? 'delivered' : 'not-delivered';
+    if (answer.kind === 'reply') return replyIn(answer.msg);
     // A closed connection is as good as a timeout here: the mailbox keeps the message.
-    return answer.kind === 'no-responders' ? 'no-responders' : 'timeout';
+    return answer.kind === 'no-responders' ? NO_RESPONDERS : TIMEOUT;
   }
 
   get pending(): number {
@@ -45,12 +57,20 @@ export class LiveDeliveryRequester {
   }
 }
 
-/** `{response: {delivered: true}}`; anything else (an error packet, garbage) is not. */
-function deliveredIn(msg: Msg): boolean {
+/**
+ * `{response: {delivered: true, gatewayId?}}` is delivered; anything else (an error packet,
+ * garbage) is not. A gateway id that is not a valid one is left out.
+ */
+function replyIn(msg: Msg): LiveReply {
+  let response: { delivered?: unknown; gatewayId?: unknown } | undefined;
   try {
-    const packet = msg.json<{ response?: { delivered?: unknown } } | null>();
-    return packet?.response?.delivered === true;
+    response = msg.json<{ response?: typeof response } | null>()?.response;
   } catch {
-    return false;
+    return NOT_DELIVERED;
   }
+  if (response?.delivered !== true) return NOT_DELIVERED;
+  const gatewayId = GatewayIdSchema.safeParse(response.gatewayId);
+  return gatewayId.success
+    ? { answer: 'delivered', gatewayId: gatewayId.data }
+    : { answer: 'delivered' };
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   createSubjects,
   encodeLiveBatch,
+  LiveDeliveryReplySchema,
   LiveDeliveryRequestSchema,
   ServerFrameSchema,
 } from '@parley/contracts';
@@ -126,5 +127,20 @@ describe('LiveDeliveryRouter live batches (real NATS)', () => {
       message: delivery.message,
     });
     expect(slow.sent).toHaveLength(0);
+  });
+
+  it("answers a device's own subject with a reply that names this gateway", async () => {
+    const carol = socket();
+    const device = { userId: 'carol', deviceId: 3 };
+    registry.add(device, carol.ws);
+    router.open(device);
+    await nc.flush();
+    const packet = JSON.stringify({ pattern: 'p', data: wire, id: '1' });
+    const reply = await nc.request(createSubjects(prefix).live.device('carol', 3), packet);
+    const { response } = reply.json<{ response: unknown }>();
+    expect(LiveDeliveryReplySchema.parse(response)).toEqual({ delivered: true, gatewayId });
+    expect(carol.sent).toHaveLength(1);
+    router.close(device);
+    registry.remove(device, carol.ws);
   });
 });

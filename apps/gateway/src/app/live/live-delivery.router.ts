@@ -2,7 +2,7 @@
  * Live delivery to the devices connected here. For each connected device this instance
  * subscribes (core NATS, no queue group) to the device's live subject; message-delivery
  * sends a LiveDelivery request there after storing a message ("no responders" = offline).
- * The answer is `{delivered:true}` once `{type:'message', message}` is written to the
+ * The answer is `{delivered:true, gatewayId}` once `{type:'message', message}` is written to the
  * socket, `{delivered:false}` when the socket is gone or its send buffer is over
  * LIVE_MAX_BUFFERED_BYTES (a slow reader drains its mailbox later instead).
  *
@@ -36,8 +36,8 @@ import { ConnectionRegistry, deviceKey } from './connection.registry';
 /** Over this many unsent bytes a socket takes no more live messages. */
 export const LIVE_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 
-// Reply packets of the RPC transport, encoded once.
-const DELIVERED = Buffer.from('{"response":{"delivered":true},"isDisposed":true}');
+// Reply packets of the RPC transport, encoded once (the delivered one per instance: it
+// names this gateway, see deliveredReply).
 const NOT_DELIVERED = Buffer.from('{"response":{"delivered":false},"isDisposed":true}');
 
 const MESSAGE_KEY = Buffer.from(',"message":');
@@ -66,6 +66,16 @@ export function messageFrame(data: Uint8Array): Buffer | undefined {
 }
 
 /** The `{type:'message', message}` frame around a message's JSON bytes. */
+/**
+ * `{delivered: true, gatewayId}`: a message-delivery instance that started after this device
+ * connected (so missed its presence event) learns where to send its live batches.
+ */
+export function deliveredReply(gatewayId: string): Buffer {
+  return Buffer.from(
+    JSON.stringify({ response: { delivered: true, gatewayId }, isDisposed: true }),
+  );
+}
+
 function frameAround(messageJson: Uint8Array): Buffer {
   return Buffer.concat([FRAME_HEAD, messageJson, FRAME_TAIL]);
 }
@@ -86,6 +96,7 @@ export class LiveDeliveryRouter implements OnModuleInit, OnModuleDestroy {
   private readonly subscriptions = new Map<string, Subscription>();
   private readonly subjects: ReturnType<typeof createSubjects>;
   private readonly gatewayId: string;
+  private readonly delivered: Buffer;
   private batches: Subscription | undefined;
 
   constructor(
@@ -96,6 +107,7 @@ export class LiveDeliveryRouter implements OnModuleInit, OnModuleDestroy {
   ) {
     this.subjects = createSubjects(config.PARLEY_NATS_PREFIX);
     this.gatewayId = config.PARLEY_INSTANCE_ID;
+    this.delivered = deliveredReply(this.gatewayId);
   }
 
   onModuleInit(): void {
@@ -149,7 +161,7 @@ export class LiveDeliveryRouter implements OnModuleInit, OnModuleDestroy {
     const socket = this.writableSocket(device);
     const frame = socket && messageFrame(msg.data);
     if (frame) socket.send(frame, { binary: false });
-    if (msg.reply) msg.respond(frame ? DELIVERED : NOT_DELIVERED);
+    if (msg.reply) msg.respond(frame ? this.delivered : NOT_DELIVERED);
   }
 
   private deliverBatch(msg: Msg): void {

@@ -19,6 +19,7 @@ import { base64Bytes } from '../primitives/base64-bytes';
 import {
   ClientMessageIdSchema,
   DeviceAddressSchema,
+  GatewayIdSchema,
   GroupIdSchema,
   MessageIdSchema,
   TimestampMsSchema,
@@ -171,6 +172,12 @@ export const LiveDeliveryRequestSchema = z.object({
 export const LiveDeliveryReplySchema = z.object({
   /** Written to the device's socket (the message stays in the mailbox until acked). */
   delivered: z.boolean(),
+  /**
+   * The gateway that delivered it: message-delivery sends that device's next deliveries in
+   * the gateway's live batch (it learns the same from presence, but only for devices that
+   * connected while it was running).
+   */
+  gatewayId: GatewayIdSchema.optional(),
 });
 
 export const StoredForOfflineDeviceEventSchema = z.object({

