@@ -24,6 +24,7 @@ import type { Address, SendOver, StepResult, WorkerCommand, WorkerReply } from '
 
 const ACK_FLUSH_MS = 50;
 const MAX_ACK_IDS = 100;
+const RECONNECT_PAUSE_MS = 100;
 /** Outstanding sends per process before the generator sheds load (the knee is passed). */
 const MAX_OUTSTANDING = 4000;
 
@@ -36,6 +37,8 @@ interface SimDevice {
   readonly sessions: Map<string, SessionRecord>;
   /** `send` frames awaiting their `sent` or `error`, by frame id. */
   readonly pendingSends: Map<string, (outcome: SendOutcome) => void>;
+  /** A connection attempt under way after the socket was lost. */
+  reconnecting?: Promise<void> | undefined;
 }
 
 /** A send's outcome: stored, or why not (HTTP status and body, or the error frame). */
@@ -338,6 +341,7 @@ async function store(c: Extract<WorkerCommand, { type: 'store' }>): Promise<Work
     Array.from({ length: c.concurrency }, async () => {
       for (let i = next++; i < c.count && performance.now() < stopAt; i = next++) {
         const from = senders[i % senders.length] as SimDevice;
+        if (c.reconnect && sendOver === 'ws') await reconnected(from, stopAt);
         const to = c.targets[i % c.targets.length] as Address;
         const seq = (c.seqBase ?? 0) + i;
         const content = encodePayload(payloadBytes, { tag: c.tag, seq, sentAt: nowMs() }, filler.subarray(24));
@@ -360,6 +364,21 @@ async function store(c: Extract<WorkerCommand, { type: 'store' }>): Promise<Work
     ...(firstError ? { firstError } : {}),
     ...(ackedSeqs ? { ackedSeqs } : {}),
   };
+}
+
+/**
+ * The device's socket, connected again if it was lost (the gateway went away), as a client
+ * does: one attempt at a time per device, RECONNECT_PAUSE_MS after a failed one.
+ */
+async function reconnected(sim: SimDevice, until: number): Promise<void> {
+  while (sim.ws?.readyState !== WebSocket.OPEN && performance.now() < until) {
+    sim.reconnecting ??= connect(sim)
+      .catch(() => new Promise<void>((r) => setTimeout(r, RECONNECT_PAUSE_MS)))
+      .finally(() => {
+        sim.reconnecting = undefined;
+      });
+    await sim.reconnecting;
+  }
 }
 
 /** Transient answers (503 UNAVAILABLE, 429): a client waits a moment and asks again. */

@@ -34,7 +34,7 @@ import { startLoadProcesses } from './load-pool';
 import type { Address, SendOver, StepResult } from './protocol';
 import type { Figure } from './report';
 import { formatValue, judge, jsonLines, table } from './report';
-import type { RunningStack } from './stack';
+import type { RunningStack, ServiceName } from './stack';
 import { REPO_ROOT, startStack } from './stack';
 import { lineChartSvg } from './svg';
 
@@ -285,43 +285,53 @@ async function offline(ctx: Ctx, figures: Figure[], offlineUsers: string[][]): P
   );
 }
 
+/** The services killed in turn by the durability figure (the gateway last: its clients reconnect). */
+const DURABILITY_KILLS: readonly ServiceName[] = ['message-delivery', 'prekey-directory', 'group-membership', 'gateway'];
+
+/**
+ * No figure bought with durability: offline sends at full speed while one service is killed
+ * with SIGKILL and restarted; every send the gateway acknowledged must then be in the
+ * recipients' mailboxes. Once per service, each with mailboxes of its own (a drained device
+ * stays connected, so it could not be a target again). Senders whose socket the gateway's
+ * death closed connect again, as a client does.
+ */
+async function durability(ctx: Ctx, figures: Figure[], users: Record<ServiceName, string[][]>): Promise<void> {
+  for (const service of DURABILITY_KILLS) {
+    const own = users[service];
+    const targets: Address[] = own.flat().map((userId) => ({ userId, deviceId: 1 }));
+    log(`durability: ${DURABILITY_SENDS} offline sends, ${service} killed with SIGKILL 1.5 s in, restarted`);
+    const tag = newTag();
+    const perProc = Math.ceil(DURABILITY_SENDS / ctx.procs.length);
+    const storing = Promise.all(
+      ctx.procs.map((p) =>
+        p.call({ type: 'store', targets, count: perProc, concurrency: 32, tag, maxSeconds: 120, collect: true, seqBase: p.index * 1_000_000, reconnect: true }, 'stored'),
+      ),
+    );
+    await sleep(1500);
+    const killedAt = performance.now();
+    await ctx.stack.killAndRestart(service);
+    const downS = (performance.now() - killedAt) / 1000;
+    const stored = await storing;
+    const acked = stored.flatMap((r) => r.ackedSeqs ?? []);
+    const failed = stored.reduce((n, r) => n + r.errors, 0);
+    const drained = await Promise.all(ctx.procs.map((p, i) => p.call({ type: 'drain', userIds: own[i] ?? [], pageSize: DRAIN_PAGE, collectTag: tag }, 'drained')));
+    const drainError = drained.find((r) => r.firstError !== undefined)?.firstError;
+    if (drainError !== undefined) throw new Error(`drain after the ${service} kill: ${drainError}`);
+    const seen = new Set(drained.flatMap((r) => r.seqs ?? []));
+    const lost = acked.filter((seq) => !seen.has(seq)).length;
+    log(`  acknowledged ${acked.length}, failed ${failed} (${service} down ${downS.toFixed(1)} s), found in mailboxes ${seen.size}, acknowledged but missing ${lost}`);
+    figures.push(
+      { name: `durability.${service}.acked_sends`, label: `durability: sends acknowledged around a kill -9 of ${service}`, value: acked.length, unit: 'sends', note: `${failed} refused while it was down (${downS.toFixed(1)} s to ready)` },
+      { name: `durability.${service}.acked_lost`, label: `durability: acknowledged sends missing after the ${service} kill`, value: lost, unit: 'sends', ...judge(lost, '<=', 0) },
+    );
+  }
+}
+
 /**
  * Rows inserted into message-delivery's tables so far: the sum of their bigserial
  * sequences (every table there has one; deletes by acks do not move them, and unlike
  * pg_stat counters they are current at once).
  */
-/**
- * No figure bought with durability: offline sends at full speed while message-delivery is
- * killed with SIGKILL and restarted; every send the gateway acknowledged must then be in
- * the recipients' mailboxes.
- */
-async function durability(ctx: Ctx, figures: Figure[], users: string[][]): Promise<void> {
-  const targets: Address[] = users.flat().map((userId) => ({ userId, deviceId: 1 }));
-  log(`durability: ${DURABILITY_SENDS} offline sends, message-delivery killed with SIGKILL 1.5 s in, restarted`);
-  const tag = newTag();
-  const perProc = Math.ceil(DURABILITY_SENDS / ctx.procs.length);
-  const storing = Promise.all(
-    ctx.procs.map((p) =>
-      p.call({ type: 'store', targets, count: perProc, concurrency: 32, tag, maxSeconds: 120, collect: true, seqBase: p.index * 1_000_000 }, 'stored'),
-    ),
-  );
-  await sleep(1500);
-  const killedAt = performance.now();
-  await ctx.stack.killAndRestart('message-delivery');
-  const downS = (performance.now() - killedAt) / 1000;
-  const stored = await storing;
-  const acked = stored.flatMap((r) => r.ackedSeqs ?? []);
-  const failed = stored.reduce((n, r) => n + r.errors, 0);
-  const drained = await Promise.all(ctx.procs.map((p, i) => p.call({ type: 'drain', userIds: users[i] ?? [], pageSize: DRAIN_PAGE, collectTag: tag }, 'drained')));
-  const seen = new Set(drained.flatMap((r) => r.seqs ?? []));
-  const lost = acked.filter((seq) => !seen.has(seq)).length;
-  log(`  acknowledged ${acked.length}, failed ${failed} (service down ${downS.toFixed(1)} s), found in mailboxes ${seen.size}, acknowledged but missing ${lost}`);
-  figures.push(
-    { name: 'durability.acked_sends', label: 'durability: sends acknowledged around a kill -9 of message-delivery', value: acked.length, unit: 'sends', note: `${failed} refused while it was down (${downS.toFixed(1)} s to ready)` },
-    { name: 'durability.acked_lost', label: 'durability: acknowledged sends missing afterwards', value: lost, unit: 'sends', ...judge(lost, '<=', 0) },
-  );
-}
-
 async function rowsInserted(databaseUrl: string): Promise<number> {
   const c = new Client({ connectionString: databaseUrl });
   await c.connect();
@@ -492,7 +502,9 @@ async function main(): Promise<void> {
     const online = split('u', DEVICES);
     const offlineUsers = ONLY.has('offline') ? split('off', OFFLINE_DEVICES) : procs.map(() => []);
     const realUsers = ONLY.has('real') ? split('real', REAL_PAIRS * 2) : procs.map(() => []);
-    const durUsers = ONLY.has('durability') ? split('dur', DURABILITY_DEVICES) : procs.map(() => []);
+    const durUsers = Object.fromEntries(
+      DURABILITY_KILLS.map((service) => [service, ONLY.has('durability') ? split(`dur-${service}`, DURABILITY_DEVICES) : procs.map(() => [])]),
+    ) as Record<ServiceName, string[][]>;
     const t0 = Date.now();
     const registered = await Promise.all(
       procs.map((p) =>
@@ -503,7 +515,7 @@ async function main(): Promise<void> {
               ...(online[p.index] ?? []).map((userId) => ({ userId, deviceId: 1, preKeys: 0 })),
               ...(offlineUsers[p.index] ?? []).map((userId) => ({ userId, deviceId: 1, preKeys: 0 })),
               ...(realUsers[p.index] ?? []).map((userId) => ({ userId, deviceId: 1, preKeys: 1 })),
-              ...(durUsers[p.index] ?? []).map((userId) => ({ userId, deviceId: 1, preKeys: 0 })),
+              ...DURABILITY_KILLS.flatMap((service) => durUsers[service][p.index] ?? []).map((userId) => ({ userId, deviceId: 1, preKeys: 0 })),
             ],
           },
           'registered',
@@ -544,7 +556,7 @@ async function main(): Promise<void> {
     if (ONLY.has('real')) await safely('one_to_one_real', () => realEncryption(ctx, figures, kneeRate, realUsers));
     if (ONLY.has('offline')) await safely('offline', () => offline(ctx, figures, offlineUsers));
     if (ONLY.has('groups')) await safely('groups', () => groups(ctx, figures));
-    // Last: it restarts message-delivery.
+    // Last: it restarts every service.
     if (ONLY.has('durability')) await safely('durability', () => durability(ctx, figures, durUsers));
     ceilingFigures(nats, pg, loopback, figures);
     figures.push(

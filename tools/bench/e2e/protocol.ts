@@ -26,6 +26,8 @@ export type WorkerCommand =
       collect?: boolean;
       /** Added to each send's sequence number (unique across load processes). */
       seqBase?: number;
+      /** Connect a sender's socket again when it was lost (the gateway was restarted). */
+      reconnect?: boolean;
     }
   | { type: 'drain'; userIds: readonly string[]; pageSize: number; collectTag?: number }
   | { type: 'track'; tag: number }
