@@ -9,6 +9,7 @@
  *
  *   npm run bench:e2e -- [--quick] [--json] [--only one-to-one,real,offline,groups,ceilings]
  *                        [--devices 1000] [--processes 2] [--profile <dir>] [--send-over ws|http]
+ *                        [--alloc-profile <dir> [--alloc-window 30,15]] [--service-node-args "<flags>"]
  */
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -49,6 +50,12 @@ const { values: args } = parseArgs({
     processes: { type: 'string', default: '2' },
     payload: { type: 'string', default: '256' },
     profile: { type: 'string' },
+    /** Allocation profiles of every service into this directory (alloc-profile.cjs). */
+    'alloc-profile': { type: 'string' },
+    /** `<start s>,<seconds>` after each service's start: the allocation profile's window. */
+    'alloc-window': { type: 'string', default: '30,15' },
+    /** Extra node flags for every service, space-separated (e.g. GC settings to compare). */
+    'service-node-args': { type: 'string' },
     'start-rate': { type: 'string' },
     'max-rate': { type: 'string', default: '40000' },
     'step-seconds': { type: 'string' },
@@ -453,7 +460,18 @@ async function main(): Promise<void> {
   const figures: Figure[] = [];
   log(`1:1 and offline messages go as ${SENT_OVER} (--send-over ${SEND_OVER})`);
   log(`starting the stack from ${args.tsx ? 'sources under tsx' : 'the deployable bundles (tools/build)'}${args.profile ? `, CPU profiles into ${args.profile}` : ''}`);
-  const stack = await startStack({ built: !args.tsx, ...(args.profile ? { cpuProfDir: path.resolve(args.profile) } : {}) });
+  const [allocStartS, allocSeconds] = args['alloc-window'].split(',').map(Number);
+  if (args['alloc-profile'] && !(Number.isFinite(allocStartS) && Number.isFinite(allocSeconds))) {
+    throw new Error(`--alloc-window must be <start s>,<seconds>, not ${args['alloc-window']}`);
+  }
+  const stack = await startStack({
+    built: !args.tsx,
+    ...(args.profile ? { cpuProfDir: path.resolve(args.profile) } : {}),
+    ...(args['alloc-profile']
+      ? { allocProfile: { dir: path.resolve(args['alloc-profile']), startS: allocStartS ?? 30, seconds: allocSeconds ?? 15 } }
+      : {}),
+    ...(args['service-node-args'] ? { nodeArgs: args['service-node-args'].split(' ').filter(Boolean) } : {}),
+  });
   let procs: LoadProcess[] = [];
   const http = new JsonClient(stack.baseUrl, 64);
   try {

@@ -6,7 +6,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -44,6 +44,14 @@ export interface StackOptions {
   readonly built?: boolean;
   /** Directory for `--cpu-prof` profiles of every service (none when unset). */
   readonly cpuProfDir?: string;
+  /**
+   * Allocation profiles (alloc-profile.cjs) into `dir/<service>.heapprofile`, sampled from
+   * `startS` after start for `seconds`; with built services their bundle is copied beside
+   * (`<service>.main.js`) so alloc-summary.ts can name the package of each line.
+   */
+  readonly allocProfile?: { readonly dir: string; readonly startS: number; readonly seconds: number };
+  /** Extra node flags for every service process (e.g. GC settings to compare). */
+  readonly nodeArgs?: readonly string[];
   /** Extra environment per service. */
   readonly env?: Partial<Record<ServiceName, Record<string, string>>>;
 }
@@ -73,17 +81,27 @@ async function buildServices(outRoot: string): Promise<Record<ServiceName, strin
 function startService(
   name: ServiceName,
   env: Record<string, string>,
-  cpuProfDir: string | undefined,
+  options: StackOptions,
   builtEntry: string | undefined,
 ): ChildProcess {
   const app = path.join(REPO_ROOT, 'apps', name);
   const args = builtEntry ? [] : [...tsxNodeArgs()];
+  args.push(...(options.nodeArgs ?? []));
   // One folder per service: node writes a profile per thread (tsx's loader runs in one too).
+  const { cpuProfDir, allocProfile } = options;
   if (cpuProfDir) args.push('--cpu-prof', `--cpu-prof-dir=${path.join(cpuProfDir, name)}`);
+  const allocEnv: Record<string, string> = {};
+  if (allocProfile) {
+    args.push('-r', path.join(__dirname, 'alloc-profile.cjs'));
+    allocEnv['PARLEY_ALLOC_OUT'] = path.join(allocProfile.dir, `${name}.heapprofile`);
+    allocEnv['PARLEY_ALLOC_START_S'] = String(allocProfile.startS);
+    allocEnv['PARLEY_ALLOC_SECONDS'] = String(allocProfile.seconds);
+    if (builtEntry) copyFileSync(builtEntry, path.join(allocProfile.dir, `${name}.main.js`));
+  }
   args.push(builtEntry ?? path.join(app, 'src/main.ts'));
   const child = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
-    env: { ...process.env, ...env, TSX_TSCONFIG_PATH: path.join(app, 'tsconfig.app.json') },
+    env: { ...process.env, ...env, ...allocEnv, TSX_TSCONFIG_PATH: path.join(app, 'tsconfig.app.json') },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   child.on('exit', (code, signal) => {
@@ -121,6 +139,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   const natsUrl = testNatsUrl();
   const port = await freePort();
   if (options.cpuProfDir) mkdirSync(options.cpuProfDir, { recursive: true });
+  if (options.allocProfile) mkdirSync(options.allocProfile.dir, { recursive: true });
   const common = {
     DATABASE_URL: db.url,
     PARLEY_NATS_URL: natsUrl,
@@ -161,7 +180,8 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     const child = startService(
       name,
       { ...common, PARLEY_INSTANCE_ID: `bench-${name}-${generation}`, ...defaults[name], ...options.env?.[name] },
-      generation === 1 ? options.cpuProfDir : undefined,
+      // Profiles of the first process of each service only (a restarted one would overwrite).
+      generation === 1 ? options : options.nodeArgs ? { nodeArgs: options.nodeArgs } : {},
       entries?.[name],
     );
     children.set(name, child);

@@ -5,7 +5,10 @@ import type { ServerFrame } from './live-frames';
 /** The `id` of a client frame, when it has a well-formed one (even if the rest is not). */
 export function readFrameId(frame: unknown): string | undefined {
   if (typeof frame !== 'object' || frame === null) return undefined;
-  const parsed = FrameIdSchema.safeParse((frame as { id?: unknown }).id);
+  const id = (frame as { id?: unknown }).id;
+  // Most acks carry no id: no failed parse (and its result object) for each of them.
+  if (id === undefined) return undefined;
+  const parsed = FrameIdSchema.safeParse(id);
   return parsed.success ? parsed.data : undefined;
 }
 
