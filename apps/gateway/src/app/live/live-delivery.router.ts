@@ -2,8 +2,8 @@
  * Live delivery to the devices connected here. For each connected device this instance
  * subscribes (core NATS, no queue group) to the device's live subject; message-delivery
  * sends a LiveDelivery request there after storing a message ("no responders" = offline).
- * The answer is `{delivered:true, gatewayId}` once `{type:'message', message}` is written to the
- * socket, `{delivered:false}` when the socket is gone or its send buffer is over
+ * The answer is `{delivered:true, gatewayId}` once `{type:'message', message}` is written to
+ * the socket, `{delivered:false}` when the socket is gone or its send buffer is over
  * LIVE_MAX_BUFFERED_BYTES (a slow reader drains its mailbox later instead).
  *
  * One subscription per device, whichever socket is current: the registry keeps the newest
@@ -65,7 +65,6 @@ export function messageFrame(data: Uint8Array): Buffer | undefined {
   return parsedFrame(bytes);
 }
 
-/** The `{type:'message', message}` frame around a message's JSON bytes. */
 /**
  * `{delivered: true, gatewayId}`: a message-delivery instance that started after this device
  * connected (so missed its presence event) learns where to send its live batches.
@@ -76,6 +75,7 @@ export function deliveredReply(gatewayId: string): Buffer {
   );
 }
 
+/** The `{type:'message', message}` frame around a message's JSON bytes. */
 function frameAround(messageJson: Uint8Array): Buffer {
   return Buffer.concat([FRAME_HEAD, messageJson, FRAME_TAIL]);
 }
