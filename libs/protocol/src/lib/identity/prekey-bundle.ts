@@ -4,7 +4,7 @@
  */
 import { DecodeError } from '../errors';
 import { KEY_BYTES, SIGNATURE_BYTES } from '../crypto/primitives';
-import { decodeVersioned, encodeVersioned, requireLength } from '../wire/codec';
+import { decodeVersioned, encodeVersioned, requireLength, requireX25519PublicKey } from '../wire/codec';
 import { PreKeyBundleSchema } from '../wire/generated/parley/wire/v1/wire_pb';
 import type { OneTimePreKeyPublic, SignedPreKeyPublic } from './prekeys';
 import { verifySignedPreKey } from './prekeys';
@@ -37,14 +37,14 @@ export function decodePreKeyBundle(bytes: Uint8Array): PreKeyBundle {
     identityKey: requireLength(m.identityKey, KEY_BYTES, WHAT, 'identity key'),
     signedPreKey: {
       id: m.signedPreKey.id,
-      publicKey: requireLength(m.signedPreKey.publicKey, KEY_BYTES, WHAT, 'signed prekey'),
+      publicKey: requireX25519PublicKey(m.signedPreKey.publicKey, WHAT, 'signed prekey'),
       signature: requireLength(m.signedPreKey.signature, SIGNATURE_BYTES, WHAT, 'signature'),
     },
     ...(m.oneTimePreKey
       ? {
           oneTimePreKey: {
             id: m.oneTimePreKey.id,
-            publicKey: requireLength(m.oneTimePreKey.publicKey, KEY_BYTES, WHAT, 'one-time prekey'),
+            publicKey: requireX25519PublicKey(m.oneTimePreKey.publicKey, WHAT, 'one-time prekey'),
           },
         }
       : {}),

@@ -2,9 +2,9 @@
  * Wire form of a ratchet message: the encoded header travels as bytes so the receiver
  * authenticates exactly what was sent.
  */
-import { KEY_BYTES, AEAD_TAG_BYTES } from '../crypto/primitives';
+import { AEAD_TAG_BYTES } from '../crypto/primitives';
 import { DecodeError } from '../errors';
-import { decodeBody, decodeVersioned, encodeBody, encodeVersioned, requireLength } from '../wire/codec';
+import { decodeBody, decodeVersioned, encodeBody, encodeVersioned, requireX25519PublicKey } from '../wire/codec';
 import { RatchetHeaderSchema, RatchetMessageSchema } from '../wire/generated/parley/wire/v1/wire_pb';
 import { MAX_PLAINTEXT_BYTES } from './constants';
 
@@ -46,7 +46,7 @@ function fromDecoded(m: { header: Uint8Array; ciphertext: Uint8Array }): Ratchet
   return {
     headerBytes: m.header,
     header: {
-      ratchetKey: requireLength(h.ratchetKey, KEY_BYTES, WHAT, 'ratchet key'),
+      ratchetKey: requireX25519PublicKey(h.ratchetKey, WHAT, 'ratchet key'),
       previousChainLength: h.previousChainLength,
       counter: h.counter,
     },

@@ -5,7 +5,7 @@
 import { KEY_BYTES } from '../crypto/primitives';
 import type { RatchetMessage } from '../ratchet/ratchet-message';
 import { decodeRatchetMessageBody, encodeRatchetMessageBody } from '../ratchet/ratchet-message';
-import { decodeVersioned, encodeVersioned, requireLength } from '../wire/codec';
+import { decodeVersioned, encodeVersioned, requireLength, requireX25519PublicKey } from '../wire/codec';
 import { PreKeyMessageSchema } from '../wire/generated/parley/wire/v1/wire_pb';
 
 export interface PreKeyMessage {
@@ -36,7 +36,7 @@ export function decodePreKeyMessage(bytes: Uint8Array): PreKeyMessage {
   const m = decodeVersioned(PreKeyMessageSchema, bytes, WHAT);
   return {
     identityKey: requireLength(m.identityKey, KEY_BYTES, WHAT, 'identity key'),
-    baseKey: requireLength(m.baseKey, KEY_BYTES, WHAT, 'base key'),
+    baseKey: requireX25519PublicKey(m.baseKey, WHAT, 'base key'),
     signedPreKeyId: m.signedPreKeyId,
     oneTimePreKeyId: m.oneTimePreKeyId,
     message: decodeRatchetMessageBody(m.message),

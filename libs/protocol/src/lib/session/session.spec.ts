@@ -4,6 +4,7 @@ import { DecodeError, DecryptionError, DuplicateMessageError, InvalidKeyError, I
 import { MAX_SKIP } from '../ratchet/constants';
 import { deterministicRandom } from '../random';
 import { makeDevice, Pair } from '../../test/fixtures';
+import { decodePreKeyMessage, encodePreKeyMessage } from './prekey-message';
 import { SessionRecord } from './session-record';
 
 beforeAll(initProtocol);
@@ -79,6 +80,30 @@ describe('1:1 sessions (X3DH + Double Ratchet)', () => {
     const before = toHex(p.bobRecord.serialize());
     expect(() => p.receive('bob', m)).toThrow(DuplicateMessageError);
     expect(toHex(p.bobRecord.serialize())).toBe(before);
+  });
+
+  it('refuses a repeated PreKeyMessage whose base key has its top bit flipped (X25519 ignores that bit)', () => {
+    const random = deterministicRandom('base-key-top-bit');
+    const alice = makeDevice('alice', random);
+    const bob = makeDevice('bob', random);
+    const aliceRecord = SessionRecord.empty();
+    // No one-time prekey: nothing is used up by the first delivery.
+    aliceRecord.initiate(alice.identity, bob.bundle(false), random);
+    const m = aliceRecord.encrypt(utf8.encode('once'));
+    const bobRecord = SessionRecord.empty();
+    expect(utf8.decode(bobRecord.decrypt(m, bob.identity, bob.preKeys, random).plaintext)).toBe('once');
+    const decoded = decodePreKeyMessage(m.body);
+    const baseKey = decoded.baseKey.slice();
+    baseKey[31]! ^= 0x80;
+    const forged = {
+      type: 'prekey' as const,
+      body: encodePreKeyMessage({ ...decoded, baseKey }, decoded.message.headerBytes, decoded.message.ciphertext),
+    };
+    const before = toHex(bobRecord.serialize());
+    // Accepted, it would start a second session from the same X3DH and decrypt the message again.
+    expect(() => bobRecord.decrypt(forged, bob.identity, bob.preKeys, random)).toThrow(DecodeError);
+    expect(toHex(bobRecord.serialize())).toBe(before);
+    expect(() => bobRecord.decrypt(m, bob.identity, bob.preKeys, random)).toThrow(DuplicateMessageError);
   });
 
   it('a tampered message fails with a typed error and changes nothing', () => {
