@@ -74,6 +74,26 @@ describe('Sender Keys decoders under fuzzing', () => {
     expect(toHex(serializeSenderKeyState(bob))).toBe(before);
   });
 
+  it('SenderKeyMessage: every single-bit flip is refused with a typed error, changing nothing', () => {
+    const { bob, messages } = fixtures();
+    const message = messages[2]!;
+    const before = toHex(serializeSenderKeyState(bob));
+    const accepted: string[] = [];
+    for (let bit = 0; bit < message.length * 8; bit++) {
+      const bad = message.slice();
+      bad[bit >> 3]! ^= 1 << (bit & 7);
+      try {
+        decryptSenderKeyMessage(bob, bad);
+        accepted.push(`bit ${bit}`);
+      } catch (e) {
+        if (!(e instanceof ProtocolError)) accepted.push(`bit ${bit}: ${String(e)}`);
+      }
+    }
+    expect(accepted).toEqual([]);
+    expect(toHex(serializeSenderKeyState(bob))).toBe(before);
+    expect(utf8.decode(decryptSenderKeyMessage(bob, message))).toBe('A'.repeat(90));
+  });
+
   it('SenderKeyDistributionMessage: decode and process throw only typed errors', () => {
     const { skdm, bob } = fixtures();
     fc.assert(
