@@ -58,8 +58,9 @@ const OFFLINE_MEMORY_MAX = 100_000;
 @Injectable()
 export class LiveDeliveryDispatcher implements OnModuleInit, BeforeApplicationShutdown {
   private readonly pending = new Set<Promise<unknown>>();
+  /** One inbox for all live requests, single and batched (closed at shutdown). */
+  private readonly inbox: InboxRequester;
   private readonly requester: LiveDeliveryRequester;
-  private readonly batchInbox: InboxRequester;
   private readonly batches: LiveBatchSender;
   /** Device key -> the gateway that announced it online last. */
   private readonly gateways = new Map<string, string>();
@@ -76,11 +77,11 @@ export class LiveDeliveryDispatcher implements OnModuleInit, BeforeApplicationSh
     @Inject(PARLEY_CONFIG) private readonly config: MessageDeliveryConfig,
     @Inject(PARLEY_LOGGER) private readonly logger: Logger,
   ) {
-    this.requester = new LiveDeliveryRequester(nc);
-    this.batchInbox = new InboxRequester(nc);
+    this.inbox = new InboxRequester(nc);
+    this.requester = new LiveDeliveryRequester(this.inbox);
     const subjects = createSubjects(config.PARLEY_NATS_PREFIX);
     this.batches = new LiveBatchSender(
-      this.batchInbox,
+      this.inbox,
       (gatewayId) => subjects.liveBatch.gateway(gatewayId),
       config.DELIVERY_LIVE_TIMEOUT_MS,
     );
@@ -120,8 +121,8 @@ export class LiveDeliveryDispatcher implements OnModuleInit, BeforeApplicationSh
   async beforeApplicationShutdown(): Promise<void> {
     this.presence?.unsubscribe();
     await Promise.allSettled([...this.pending]);
-    this.requester.close();
-    this.batchInbox.close();
+    // Unanswered requests end as timeouts (the message stays in the mailbox either way).
+    this.inbox.close();
   }
 
   /**

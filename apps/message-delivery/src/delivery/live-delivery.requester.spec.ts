@@ -1,3 +1,4 @@
+import { InboxRequester } from '@parley/server-kit';
 import { testNatsUrl, uniqueSubjectPrefix } from '@parley/testing';
 import type { NatsConnection } from 'nats';
 import { connect } from 'nats';
@@ -6,16 +7,18 @@ import { LiveDeliveryRequester } from './live-delivery.requester';
 
 describe('LiveDeliveryRequester (real NATS)', () => {
   let nc: NatsConnection;
+  let inbox: InboxRequester;
   let requester: LiveDeliveryRequester;
   const prefix = uniqueSubjectPrefix('liverequester');
   const subject = (name: string) => `${prefix}.${name}`;
 
   beforeAll(async () => {
     nc = await connect({ servers: testNatsUrl() });
-    requester = new LiveDeliveryRequester(nc);
+    inbox = new InboxRequester(nc);
+    requester = new LiveDeliveryRequester(inbox);
   });
   afterAll(async () => {
-    requester.close();
+    inbox.close();
     await nc.close();
   });
 

@@ -1,5 +1,5 @@
 /**
- * Request/reply for live deliveries, on an inbox of their own (server-kit InboxRequester,
+ * Request/reply for live deliveries, on the inbox the live deliveries share (server-kit InboxRequester,
  * no NatsError per request), without the RPC client's UUID, request-id header, zod encode of
  * the packet and zod decode of the reply: those were the largest share of message-delivery's
  * CPU per message in the bench:e2e profiles. The packet is the one the gateway expects
@@ -7,9 +7,9 @@
  * delivered, no responders (offline) or a timeout; a delivered answer names the gateway that
  * holds the device when that gateway says so.
  */
-import type { Msg, NatsConnection } from 'nats';
+import type { Msg } from 'nats';
 import { GatewayIdSchema } from '@parley/contracts';
-import { InboxRequester } from '@parley/server-kit';
+import type { InboxRequester } from '@parley/server-kit';
 
 export type LiveAnswer = 'delivered' | 'not-delivered' | 'no-responders' | 'timeout';
 
@@ -24,13 +24,13 @@ const NO_RESPONDERS: LiveReply = { answer: 'no-responders' };
 const TIMEOUT: LiveReply = { answer: 'timeout' };
 
 export class LiveDeliveryRequester {
-  /** Its own inbox: closing it at shutdown ends only the live deliveries still waiting. */
-  private readonly requests: InboxRequester;
   private sequence = 0;
 
-  constructor(nc: NatsConnection) {
-    this.requests = new InboxRequester(nc);
-  }
+  /**
+   * `requests`: the inbox the live deliveries share (live batches use it too); its owner
+   * closes it at shutdown, which ends only the live deliveries still waiting.
+   */
+  constructor(private readonly requests: InboxRequester) {}
 
   /** Sends the packet (`data` already JSON) to `subject` and resolves with the gateway's answer. */
   async request(
@@ -49,11 +49,6 @@ export class LiveDeliveryRequester {
 
   get pending(): number {
     return this.requests.pending;
-  }
-
-  /** Unanswered requests end as timeouts (the message stays in the mailbox either way). */
-  close(): void {
-    this.requests.close();
   }
 }
 
