@@ -5,7 +5,7 @@
  * the real prekey directory first (message-delivery checks every send against it).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { DeviceAddress, RequestOf, StoredMessage } from '@parley/contracts';
+import type { DeviceAddress, ReplyOf, RequestOf, StoredMessage } from '@parley/contracts';
 import {
   createSubjects,
   decodeLiveBatch,
@@ -45,6 +45,56 @@ describe('message delivery over NATS', () => {
   const offlineEvents = (device: DeviceAddress) => h.offlineEvents(device);
   const waitForOfflineEvents = (device: DeviceAddress, n: number) =>
     h.waitForOfflineEvents(device, n);
+
+  /**
+   * A gateway answering `live-batch.<gatewayId>`: each line's message id goes to `lines`
+   * ('?' for a malformed line), and every line is answered `holds()`.
+   */
+  function fakeBatchGateway(gatewayId: string, holds: () => boolean) {
+    const lines: string[] = [];
+    const sub = h.nc.subscribe(createSubjects(h.namespace).liveBatch.gateway(gatewayId), {
+      callback: (_e, msg) => {
+        const decoded = decodeLiveBatch(msg.data);
+        for (const line of decoded) {
+          lines.push(
+            line
+              ? (JSON.parse(Buffer.from(line.message).toString()) as StoredMessageJson).messageId
+              : '?',
+          );
+        }
+        msg.respond(encodeLiveBatchAnswers(decoded.map(() => holds())));
+      },
+    });
+    return {
+      lines,
+      stop: () => {
+        sub.unsubscribe();
+      },
+    };
+  }
+
+  /** A gateway holding `device` on its own live subject, answering every delivery `reply`. */
+  function fakeDeviceGateway(
+    device: DeviceAddress,
+    reply: ReplyOf<ReturnType<typeof liveDeliveryRpc>>,
+  ) {
+    const served = {
+      count: 0,
+      stop: () => {
+        sub.unsubscribe();
+      },
+    };
+    const sub = serveRpc(
+      h.nc,
+      liveDeliveryRpc(device.userId, device.deviceId),
+      () => {
+        served.count++;
+        return Promise.resolve(reply);
+      },
+      { namespace: h.namespace, logger: pino({ level: 'silent' }) },
+    );
+    return served;
+  }
 
   it('stores a 1:1 message, serves it to the recipient, and deletes it on ack', async () => {
     const alice = { userId: userId('alice'), deviceId: 1 };
@@ -325,30 +375,8 @@ describe('message delivery over NATS', () => {
     const mia = { userId: userId('mia'), deviceId: 1 };
     const gatewayId = `gw-${mia.userId}`;
     let holds = true;
-    const batchLines: string[] = [];
-    const batches = h.nc.subscribe(createSubjects(h.namespace).liveBatch.gateway(gatewayId), {
-      callback: (_e, msg) => {
-        const lines = decodeLiveBatch(msg.data);
-        for (const line of lines) {
-          batchLines.push(
-            line
-              ? (JSON.parse(Buffer.from(line.message).toString()) as StoredMessageJson).messageId
-              : '?',
-          );
-        }
-        msg.respond(encodeLiveBatchAnswers(lines.map(() => holds)));
-      },
-    });
-    let direct = 0;
-    const sub = serveRpc(
-      h.nc,
-      liveDeliveryRpc(mia.userId, mia.deviceId),
-      () => {
-        direct++;
-        return Promise.resolve({ delivered: true });
-      },
-      { namespace: h.namespace, logger: pino({ level: 'silent' }) },
-    );
+    const { lines: batchLines, stop: stopBatches } = fakeBatchGateway(gatewayId, () => holds);
+    const direct = fakeDeviceGateway(mia, { delivered: true });
     h.nc.publish(
       namespaced(h.namespace, Events.presence.changed.subject),
       JSON.stringify({ device: mia, gatewayId, status: 'online', at: Date.now() }),
@@ -362,22 +390,22 @@ describe('message delivery over NATS', () => {
       while (batchLines.length < 3 && Date.now() < deadline) await sleep(20);
       expect(replies).toHaveLength(3);
       expect([...batchLines].sort()).toEqual(stored.map((m) => m.messageId).sort());
-      expect(direct).toBe(0);
+      expect(direct.count).toBe(0);
 
       // mia moved to another gateway (whose presence event was lost): her old gateway says
       // no, her own subject delivers, and the stale guess is forgotten for the next send.
       holds = false;
       await send(h, pairwise(alice, [mia]));
-      while (direct < 1 && Date.now() < deadline) await sleep(20);
-      expect(direct).toBe(1);
+      while (direct.count < 1 && Date.now() < deadline) await sleep(20);
+      expect(direct.count).toBe(1);
       expect(batchLines).toHaveLength(4);
       await send(h, pairwise(alice, [mia]));
-      while (direct < 2 && Date.now() < deadline) await sleep(20);
-      expect(direct).toBe(2);
+      while (direct.count < 2 && Date.now() < deadline) await sleep(20);
+      expect(direct.count).toBe(2);
       expect(batchLines).toHaveLength(4);
     } finally {
-      batches.unsubscribe();
-      sub.unsubscribe();
+      stopBatches();
+      direct.stop();
     }
   });
 
@@ -385,47 +413,26 @@ describe('message delivery over NATS', () => {
     const alice = { userId: userId('alice'), deviceId: 1 };
     const nina = { userId: userId('nina'), deviceId: 1 };
     const gatewayId = `gw-${nina.userId}`;
-    const batchLines: string[] = [];
-    const batches = h.nc.subscribe(createSubjects(h.namespace).liveBatch.gateway(gatewayId), {
-      callback: (_e, msg) => {
-        const lines = decodeLiveBatch(msg.data);
-        for (const line of lines) {
-          if (line)
-            batchLines.push(
-              (JSON.parse(Buffer.from(line.message).toString()) as StoredMessageJson).messageId,
-            );
-        }
-        msg.respond(encodeLiveBatchAnswers(lines.map(() => true)));
-      },
-    });
-    let direct = 0;
+    const { lines: batchLines, stop: stopBatches } = fakeBatchGateway(gatewayId, () => true);
     // nina connected before this instance started: only her own subject finds her, and her
     // gateway names itself in the answer.
-    const sub = serveRpc(
-      h.nc,
-      liveDeliveryRpc(nina.userId, nina.deviceId),
-      () => {
-        direct++;
-        return Promise.resolve({ delivered: true, gatewayId });
-      },
-      { namespace: h.namespace, logger: pino({ level: 'silent' }) },
-    );
+    const direct = fakeDeviceGateway(nina, { delivered: true, gatewayId });
     await h.nc.flush();
     try {
       await send(h, pairwise(alice, [nina]));
       const deadline = Date.now() + 5_000;
-      while (direct < 1 && Date.now() < deadline) await sleep(20);
-      expect(direct).toBe(1);
+      while (direct.count < 1 && Date.now() < deadline) await sleep(20);
+      expect(direct.count).toBe(1);
       expect(batchLines).toEqual([]);
 
       await send(h, pairwise(alice, [nina]));
       while (batchLines.length < 1 && Date.now() < deadline) await sleep(20);
       const stored = (await h.call(D.fetchMailbox, { device: nina })).messages;
       expect(batchLines).toEqual([stored[1]!.messageId]);
-      expect(direct).toBe(1);
+      expect(direct.count).toBe(1);
     } finally {
-      batches.unsubscribe();
-      sub.unsubscribe();
+      stopBatches();
+      direct.stop();
     }
   });
 
