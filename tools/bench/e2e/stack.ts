@@ -87,8 +87,8 @@ function startService(
   const app = path.join(REPO_ROOT, 'apps', name);
   const args = builtEntry ? [] : [...tsxNodeArgs()];
   args.push(...(options.nodeArgs ?? []));
-  // One folder per service: node writes a profile per thread (tsx's loader runs in one too).
   const { cpuProfDir, allocProfile } = options;
+  // One folder per service: node writes a profile per thread (tsx's loader runs in one too).
   if (cpuProfDir) args.push('--cpu-prof', `--cpu-prof-dir=${path.join(cpuProfDir, name)}`);
   const allocEnv: Record<string, string> = {};
   if (allocProfile) {

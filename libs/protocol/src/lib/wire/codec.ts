@@ -7,6 +7,7 @@
  */
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import type { DescMessage, MessageInitShape, MessageShape } from '@bufbuild/protobuf';
+import { KEY_BYTES } from '../crypto/primitives';
 import { DecodeError } from '../errors';
 
 export const WIRE_VERSION = 1;
@@ -73,8 +74,6 @@ export function requireLength(value: Uint8Array, length: number, what: string, f
   return value;
 }
 
-const X25519_KEY_BYTES = 32;
-
 /**
  * An X25519 public key in its one canonical encoding: 32 bytes, little-endian u below
  * p = 2^255 - 19, so the top bit clear (RFC 7748 section 5). X25519 itself ignores the top bit
@@ -84,7 +83,7 @@ const X25519_KEY_BYTES = 32;
  * session.property.spec.ts).
  */
 export function requireX25519PublicKey(value: Uint8Array, what: string, field: string): Uint8Array {
-  requireLength(value, X25519_KEY_BYTES, what, field);
+  requireLength(value, KEY_BYTES, what, field);
   if (!isCanonicalX25519(value)) {
     throw new DecodeError('MALFORMED', what, `${field} is not a canonical X25519 public key`);
   }
@@ -93,10 +92,10 @@ export function requireX25519PublicKey(value: Uint8Array, what: string, field: s
 
 /** u < 2^255 - 19: the top byte at most 0x7f, and not the 19 values p .. 2^255 - 1. */
 function isCanonicalX25519(key: Uint8Array): boolean {
-  const top = key[X25519_KEY_BYTES - 1] ?? 0;
+  const top = key[KEY_BYTES - 1] ?? 0;
   if (top > 0x7f) return false;
   if (top < 0x7f) return true;
-  for (let i = X25519_KEY_BYTES - 2; i >= 1; i--) if (key[i] !== 0xff) return true;
+  for (let i = KEY_BYTES - 2; i >= 1; i--) if (key[i] !== 0xff) return true;
   return (key[0] ?? 0) < 0xed;
 }
 
