@@ -240,6 +240,9 @@ describe('three message-delivery instances', () => {
       expect(text).toMatch(new RegExp(`^parley_mailbox_depth ${acked.size}$`, 'm'));
       // And how many sends their batch statements carried (group commit at work).
       expect(text).toMatch(/^parley_commit_batch_items_count\{batcher="sends"\} [1-9]/m);
+      // And where their time went: waiting for a free statement, and the statement itself.
+      expect(text).toMatch(/^parley_commit_queue_seconds_count\{batcher="sends"\} [1-9]/m);
+      expect(text).toMatch(/^parley_commit_statement_seconds_count\{batcher="sends"\} [1-9]/m);
       for (const s of survivors) expect(await sendsServed(s)).toBeGreaterThan(0);
     } finally {
       await pg.end();

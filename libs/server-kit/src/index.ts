@@ -59,6 +59,9 @@ export {
   natsConnected,
   pushResults,
   commitBatchItems,
+  commitQueueSeconds,
+  commitStatementSeconds,
+  deliveryBatchQueueSeconds,
   mailboxDepth,
   setMailboxDepthSource,
 } from './lib/observability/metrics';

@@ -1,4 +1,5 @@
-import { setImmediate as tick } from 'node:timers/promises';
+import { setTimeout as sleep, setImmediate as tick } from 'node:timers/promises';
+import type { BatchReport } from './commit-batcher';
 import { CommitBatcher } from './commit-batcher';
 
 /** A `run` that records its batches and answers each item with `item * 10`. */
@@ -21,7 +22,7 @@ describe('CommitBatcher', () => {
       run: r.run,
       inFlight: 1,
       maxItems: 100,
-      onBatch: (n) => sizes.push(n),
+      onBatch: (report) => sizes.push(report.items),
     });
     const first = b.submit(1);
     await tick();
@@ -29,6 +30,41 @@ describe('CommitBatcher', () => {
     expect(await Promise.all([first, ...rest])).toEqual([10, 20, 30, 40]);
     expect(r.batches).toEqual([[1], [2, 3, 4]]);
     expect(sizes).toEqual([1, 3]);
+  });
+
+  it('reports how long each batch waited for a free statement and how long its statement ran', async () => {
+    const reports: BatchReport[] = [];
+    let release: () => void = () => undefined;
+    const b = new CommitBatcher<number, number>({
+      // The first statement runs until released; the next ones answer at once.
+      run: (items) =>
+        items[0] === 1
+          ? new Promise((resolve) => {
+              release = () => {
+                resolve([10]);
+              };
+            })
+          : Promise.resolve(items.map((i) => i * 10)),
+      inFlight: 1,
+      maxItems: 100,
+      onBatch: (report) => {
+        reports.push(report);
+      },
+    });
+    const first = b.submit(1);
+    await tick();
+    const second = b.submit(2);
+    await sleep(30);
+    release();
+    expect(await Promise.all([first, second])).toEqual([10, 20]);
+    expect(reports).toHaveLength(2);
+    const [held, waited] = reports as [BatchReport, BatchReport];
+    expect(held.items).toBe(1);
+    expect(held.statementMs).toBeGreaterThanOrEqual(25);
+    expect(held.queuedMs).toBeLessThan(25);
+    // Item 2 queued while the only statement ran: its wait is that statement's time.
+    expect(waited.queuedMs).toBeGreaterThanOrEqual(25);
+    expect(waited.statementMs).toBeLessThan(25);
   });
 
   it('bounds batches by item count and weight (a heavy item still goes alone)', async () => {

@@ -30,13 +30,24 @@ export interface CommitBatcherOptions<T, R> {
    * the others). Reads whose failure is shared (a timeout) fail together instead.
    */
   readonly retryAlone?: boolean;
-  /** Told the size of every batch as it starts (metrics). */
-  readonly onBatch?: (items: number) => void;
+  /** Told of every batch statement when it settles (metrics). */
+  readonly onBatch?: (report: BatchReport) => void;
+}
+
+/** One batch statement, as `onBatch` is told of it. */
+export interface BatchReport {
+  readonly items: number;
+  /** How long its oldest item waited in the queue before the statement started. */
+  readonly queuedMs: number;
+  /** The statement itself, round trip and commit included (its first attempt). */
+  readonly statementMs: number;
 }
 
 interface Pending<T, R> {
   readonly item: T;
   readonly key: string | undefined;
+  /** performance.now() at submit. */
+  readonly queuedAt: number;
   resolve(outcome: R): void;
   reject(error: unknown): void;
 }
@@ -54,7 +65,13 @@ export class CommitBatcher<T, R> {
 
   submit(item: T): Promise<R> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ item, key: this.options.key?.(item), resolve, reject });
+      this.queue.push({
+        item,
+        key: this.options.key?.(item),
+        queuedAt: performance.now(),
+        resolve,
+        reject,
+      });
       this.schedule();
     });
   }
@@ -106,16 +123,24 @@ export class CommitBatcher<T, R> {
   }
 
   private async execute(batch: Pending<T, R>[], lane: number): Promise<void> {
+    const started = performance.now();
+    const report = () => {
+      this.options.onBatch?.({
+        items: batch.length,
+        // Queue order is submit order, so the first item waited longest.
+        queuedMs: started - (batch[0]?.queuedAt ?? started),
+        statementMs: performance.now() - started,
+      });
+    };
     try {
-      this.options.onBatch?.(batch.length);
-      settle(
-        batch,
-        await this.options.run(
-          batch.map((p) => p.item),
-          lane,
-        ),
+      const outcomes = await this.options.run(
+        batch.map((p) => p.item),
+        lane,
       );
+      report();
+      settle(batch, outcomes);
     } catch (error) {
+      report();
       if (batch.length === 1 || this.options.retryAlone === false) {
         batch.forEach((p) => {
           p.reject(error);

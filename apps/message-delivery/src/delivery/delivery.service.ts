@@ -33,13 +33,20 @@ import {
   UnavailableError,
   ValidationFailedError,
 } from '@parley/contracts';
-import { commitBatchItems, JsonReply, PARLEY_CONFIG } from '@parley/server-kit';
+import {
+  commitBatchItems,
+  commitQueueSeconds,
+  commitStatementSeconds,
+  JsonReply,
+  PARLEY_CONFIG,
+} from '@parley/server-kit';
 import type { MessageDeliveryConfig } from '../app/message-delivery.config';
 import { DeviceSets } from './device-sets';
 import type { LiveDelivery } from './live-delivery.dispatcher';
 import { LiveDeliveryDispatcher } from './live-delivery.dispatcher';
 import type { NewSend, SendRecord, StoreOutcome } from './mailbox.repository';
 import { MailboxRepository } from './mailbox.repository';
+import type { BatchReport } from './commit-batcher';
 import { CommitBatcher } from './commit-batcher';
 
 type Delivery = typeof Rpc.delivery;
@@ -289,10 +296,14 @@ export class DeliveryService {
   }
 }
 
-function observeBatch(batcher: string): (items: number) => void {
-  const histogram = commitBatchItems.labels({ batcher });
-  return (items) => {
-    histogram.observe(items);
+function observeBatch(batcher: string): (report: BatchReport) => void {
+  const items = commitBatchItems.labels({ batcher });
+  const queued = commitQueueSeconds.labels({ batcher });
+  const statement = commitStatementSeconds.labels({ batcher });
+  return (report) => {
+    items.observe(report.items);
+    queued.observe(report.queuedMs / 1000);
+    statement.observe(report.statementMs / 1000);
   };
 }
 

@@ -1,6 +1,7 @@
 import type { RequestWireOf, RpcContract } from '@parley/contracts';
 import { ConflictError, MAX_DELIVERY_BATCH_ITEMS, Rpc, UnavailableError } from '@parley/contracts';
 import type { RpcClient } from '@parley/server-kit';
+import { deliveryBatchQueueSeconds } from '@parley/server-kit';
 import {
   ACK_LINGER_MS,
   BATCH_MAX_BYTES,
@@ -62,6 +63,16 @@ const reply = (id: string) => ({
   recipients: 1,
   deduplicated: false,
 });
+
+/** Count and sum (seconds) of deliveryBatchQueueSeconds so far. */
+async function queueWaits(): Promise<{ count: number; sum: number }> {
+  const { values } = await deliveryBatchQueueSeconds.get();
+  const value = (name: string) => values.find((v) => v.metricName === name)?.value ?? 0;
+  return {
+    count: value('parley_delivery_batch_queue_seconds_count'),
+    sum: value('parley_delivery_batch_queue_seconds_sum'),
+  };
+}
 
 describe('DeliveryBatcher', () => {
   it('sends what arrives in one turn as one batch and answers each caller with its own result', async () => {
@@ -187,10 +198,17 @@ describe('DeliveryBatcher', () => {
       await jest.advanceTimersByTimeAsync(SLOT_RELEASE_MS / 2);
       expect(batchIds(calls)).toEqual([['a']]);
 
+      const waits = await queueWaits();
       answerNext();
       await expect(first).resolves.toEqual(reply('a'));
       await jest.advanceTimersByTimeAsync(1);
       expect(batchIds(calls)).toEqual([['a'], ['b', 'c', 'd']]);
+      // The held batch's wait went to /metrics: the time its oldest send sat in the queue.
+      const after = await queueWaits();
+      expect(after.count - waits.count).toBe(1);
+      expect(Math.round((after.sum - waits.sum) * 1000)).toBeGreaterThanOrEqual(
+        SLOT_RELEASE_MS / 2,
+      );
       answerNext();
       await expect(Promise.all(later)).resolves.toEqual(['b', 'c', 'd'].map(reply));
     });

@@ -38,7 +38,7 @@ import {
   parleyErrorFromJSON,
   Rpc,
 } from '@parley/contracts';
-import { PARLEY_CONFIG, RpcClient } from '@parley/server-kit';
+import { deliveryBatchQueueSeconds, PARLEY_CONFIG, RpcClient } from '@parley/server-kit';
 import type { GatewayConfig } from '../../gateway.config';
 
 const D = Rpc.delivery;
@@ -60,6 +60,8 @@ const ITEM_OVERHEAD_BYTES = 160;
 
 interface Pending {
   readonly item: Item;
+  /** performance.now() at submit, for sends (see deliveryBatchQueueSeconds). */
+  readonly urgentSince: number | undefined;
   resolve(reply: unknown): void;
   reject(error: unknown): void;
 }
@@ -107,7 +109,12 @@ export class DeliveryBatcher {
   private submit(item: Item, bytes: number, canWait = false): Promise<unknown> {
     if (this.queuedBytes + bytes > BATCH_MAX_BYTES) this.flush();
     return new Promise((resolve, reject) => {
-      this.queue.push({ item, resolve, reject });
+      this.queue.push({
+        item,
+        urgentSince: canWait ? undefined : performance.now(),
+        resolve,
+        reject,
+      });
       this.queuedBytes += bytes;
       if (!canWait) this.urgent = true;
       if (this.queue.length >= MAX_DELIVERY_BATCH_ITEMS) this.flush();
@@ -141,6 +148,7 @@ export class DeliveryBatcher {
     this.queue = [];
     this.queuedBytes = 0;
     this.urgent = false;
+    observeQueueWait(batch);
     const release = this.holdSlot();
     this.rpc.requestWire(D.batch, { items: batch.map((p) => p.item) }).then(
       ({ results }) => {
@@ -174,4 +182,10 @@ export class DeliveryBatcher {
     timer.unref();
     return release;
   }
+}
+
+/** The wait of the batch's oldest send (queue order is submit order). */
+function observeQueueWait(batch: readonly Pending[]): void {
+  const oldest = batch.find((p) => p.urgentSince !== undefined)?.urgentSince;
+  if (oldest !== undefined) deliveryBatchQueueSeconds.observe((performance.now() - oldest) / 1000);
 }

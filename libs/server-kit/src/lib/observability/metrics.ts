@@ -84,6 +84,45 @@ export const commitBatchItems = new Histogram({
   registers: [metricsRegistry],
 });
 
+/** Finer than LATENCY_BUCKETS below 100 ms, where a statement's time is spent. */
+const STATEMENT_BUCKETS = [
+  0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.25, 0.5,
+  1, 2.5,
+];
+
+/**
+ * How long a group-commit batch waited for a free statement (its oldest item), and how long
+ * its statement then ran, commit included: together what a send spends in the database
+ * layer of message-delivery.
+ */
+export const commitQueueSeconds = new Histogram({
+  name: 'parley_commit_queue_seconds',
+  help: 'Time the oldest item of a batch statement waited before the statement started, by batcher',
+  labelNames: ['batcher'] as const,
+  buckets: STATEMENT_BUCKETS,
+  registers: [metricsRegistry],
+});
+
+export const commitStatementSeconds = new Histogram({
+  name: 'parley_commit_statement_seconds',
+  help: 'Time a batch statement ran, round trip and commit included, by batcher',
+  labelNames: ['batcher'] as const,
+  buckets: STATEMENT_BUCKETS,
+  registers: [metricsRegistry],
+});
+
+/**
+ * How long the oldest send of a gateway's `delivery.batch` request waited in the gateway
+ * before the request went (for a free slot, see apps/gateway delivery-batcher.ts). Acks
+ * that may linger on purpose are not counted.
+ */
+export const deliveryBatchQueueSeconds = new Histogram({
+  name: 'parley_delivery_batch_queue_seconds',
+  help: 'Time the oldest send of a delivery.batch request waited in the gateway before the request went',
+  buckets: STATEMENT_BUCKETS,
+  registers: [metricsRegistry],
+});
+
 type DepthSource = () => Promise<number>;
 let mailboxDepthSource: DepthSource | undefined;
 
