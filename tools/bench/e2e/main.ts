@@ -22,6 +22,8 @@ import { initProtocol } from '@parley/protocol';
 import { MAX_MAILBOX_PAGE } from '@parley/contracts';
 import type { LoopbackCeiling, NatsCeilings, PgCeilings } from './ceilings';
 import { measureLoopback, measureNats, measurePostgres } from './ceilings';
+import type { Quantiles, StepBreakdown } from './breakdown';
+import { describeBreakdown, StepProbe } from './breakdown';
 import type { CpuGroups } from './cpu';
 import { coresBetween, cpuSnapshot, pidsByName, postgresBackendPids } from './cpu';
 import { BenchDevice } from './device';
@@ -134,11 +136,17 @@ interface SweepStep {
   readonly lost: number;
   readonly cores: Record<string, number>;
   readonly generatorElu: number;
+  readonly breakdown: StepBreakdown;
   readonly firstError?: string;
 }
 
 async function runStep(ctx: Ctx, ratePerS: number, real: boolean): Promise<SweepStep> {
   const tag = newTag();
+  const probe = await StepProbe.start(
+    { gateway: ctx.stack.metricsUrls.gateway, delivery: ctx.stack.metricsUrls['message-delivery'] },
+    ctx.stack.databaseUrl,
+    ctx.cpuGroups,
+  );
   const before = cpuSnapshot(ctx.cpuGroups);
   const t0 = performance.now();
   const results: StepResult[] = await Promise.all(
@@ -147,6 +155,7 @@ async function runStep(ctx: Ctx, ratePerS: number, real: boolean): Promise<Sweep
     ),
   );
   const cores = coresBetween(before, cpuSnapshot(ctx.cpuGroups), (performance.now() - t0) / 1000);
+  const breakdown = await probe.finish();
   const sum = (f: (r: StepResult) => number) => results.reduce((n, r) => n + f(r), 0);
   const accepted = sum((r) => r.accepted);
   const step: SweepStep = {
@@ -159,6 +168,7 @@ async function runStep(ctx: Ctx, ratePerS: number, real: boolean): Promise<Sweep
     lost: Math.max(0, accepted - sum((r) => r.delivered)),
     cores,
     generatorElu: Math.max(...results.map((r) => r.elu)),
+    breakdown,
     ...(results.find((r) => r.firstError) ? { firstError: results.find((r) => r.firstError)?.firstError } : {}),
   };
   const c = (k: string) => (cores[k] ?? 0).toFixed(2);
@@ -167,7 +177,39 @@ async function runStep(ctx: Ctx, ratePerS: number, real: boolean): Promise<Sweep
       ` | cores: gateway ${c('gateway')} delivery ${c('message-delivery')} postgres ${c('postgres')} nats ${c('nats-server')} generator ${c('generator')} machine ${c('machine')}` +
       (step.firstError ? ` | first error: ${step.firstError}` : ''),
   );
+  log(describeBreakdown(breakdown));
   return step;
+}
+
+/** Where the knee step's time went (breakdown.ts), as figures. */
+function breakdownFigures(b: StepBreakdown): Figure[] {
+  const stage = (key: string, label: string, q: Quantiles, note: string): Figure[] =>
+    [['p50', q.p50Ms], ['p99', q.p99Ms]].flatMap(([p, v]) =>
+      v === undefined ? [] : [{ name: `one_to_one.knee_${key}_${String(p)}`, label: `1:1 at the knee: ${label} ${String(p)}`, value: Number(v), unit: 'ms', note }],
+    );
+  const store = b.busyBackends.store;
+  const storeBusy = store.cpu + store.wal + store.lock + store.other;
+  return [
+    ...stage('gateway_queue', 'gateway batch queue', b.gatewayQueue, 'oldest send of a delivery.batch request, waiting for a free slot'),
+    ...stage('batch_round_trip', 'delivery.batch round trip', b.batchRoundTrip, 'in the gateway: request to reply'),
+    ...stage('batch_handled', 'delivery.batch in message-delivery', b.batchHandled, 'received to answered'),
+    ...stage('store_queue', 'store statement queue', b.storeQueue, 'oldest send of a batch, waiting for a free statement'),
+    ...stage('store_statement', 'store statement', b.storeStatement, 'round trip and commit'),
+    {
+      name: 'one_to_one.knee_pg_store_backends_busy',
+      label: '1:1 at the knee: store statements running at once',
+      value: storeBusy,
+      unit: 'backends',
+      note: `mean of pg_stat_activity samples; ${storeBusy > 0 ? Math.round((store.wal / storeBusy) * 100) : 0}% of it waiting for the WAL flush, ${storeBusy > 0 ? Math.round((store.lock / storeBusy) * 100) : 0}% for locks`,
+    },
+    ...Object.entries(b.runQueue).map(([k, v]): Figure => ({
+      name: `one_to_one.knee_runqueue_wait.${k}`,
+      label: `1:1 at the knee: ${k} waiting for a core`,
+      value: v,
+      unit: 's/s',
+      note: 'threads ready to run but not running (/proc schedstat), per second',
+    })),
+  ];
 }
 
 function kneePassed(s: SweepStep, rate: number): boolean {
@@ -211,6 +253,7 @@ async function oneToOne(ctx: Ctx, figures: Figure[]): Promise<SweepStep[]> {
       { name: 'one_to_one.knee_send_ack_p99', label: '1:1 send acknowledged p99 at the knee', value: at.ack.p99Ms, unit: 'ms' },
       { name: 'one_to_one.knee_generator_cores', label: '1:1 load generator CPU at the knee', value: at.cores['generator'] ?? 0, unit: 'cores' },
       { name: 'one_to_one.knee_machine_cores', label: '1:1 whole machine CPU at the knee', value: at.cores['machine'] ?? 0, unit: 'cores', note: `of ${os.cpus().length}` },
+      ...breakdownFigures(at.breakdown),
     );
   }
   // CPU per delivered message, per process, at the busiest step: less sensitive to other work

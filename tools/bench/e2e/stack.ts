@@ -62,6 +62,8 @@ export interface RunningStack {
   readonly databaseUrl: string;
   readonly natsUrl: string;
   readonly namespace: string;
+  /** Each service's Prometheus endpoint. */
+  readonly metricsUrls: Readonly<Record<ServiceName, string>>;
   /** Current pid of each service (changes when one is restarted). */
   readonly pids: Readonly<Record<ServiceName, number>>;
   /** kill -9 of one service, then a new process of it; resolves when it is ready again. */
@@ -204,7 +206,8 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     await Promise.all(
       SERVICES.map((name) => waitForHttp(`http://127.0.0.1:${healthPorts[name]}/health/ready`, 180_000, [...children.values()])),
     );
-    return { baseUrl, wsUrl: `ws://127.0.0.1:${port}/v1/ws`, databaseUrl: db.url, natsUrl, namespace, pids, killAndRestart, stop };
+    const metricsUrls = Object.fromEntries(SERVICES.map((name) => [name, `http://127.0.0.1:${healthPorts[name]}/metrics`])) as Record<ServiceName, string>;
+    return { baseUrl, wsUrl: `ws://127.0.0.1:${port}/v1/ws`, databaseUrl: db.url, natsUrl, namespace, metricsUrls, pids, killAndRestart, stop };
   } catch (error) {
     await stop();
     throw error;
