@@ -140,13 +140,18 @@ interface SweepStep {
   readonly firstError?: string;
 }
 
-async function runStep(ctx: Ctx, ratePerS: number, real: boolean): Promise<SweepStep> {
-  const tag = newTag();
-  const probe = await StepProbe.start(
+/** Where the time goes from now until `finish()` (breakdown.ts). */
+function probeStack(ctx: Ctx): Promise<StepProbe> {
+  return StepProbe.start(
     { gateway: ctx.stack.metricsUrls.gateway, delivery: ctx.stack.metricsUrls['message-delivery'] },
     ctx.stack.databaseUrl,
     ctx.cpuGroups,
   );
+}
+
+async function runStep(ctx: Ctx, ratePerS: number, real: boolean): Promise<SweepStep> {
+  const tag = newTag();
+  const probe = await probeStack(ctx);
   const before = cpuSnapshot(ctx.cpuGroups);
   const t0 = performance.now();
   const results: StepResult[] = await Promise.all(
@@ -307,6 +312,7 @@ async function offline(ctx: Ctx, figures: Figure[], offlineUsers: string[][]): P
   log(`offline: ${formatValue(OFFLINE_COUNT)} envelopes into ${targets.length} offline mailboxes, then drain`);
   const perProc = Math.ceil(OFFLINE_COUNT / ctx.procs.length);
   const tag = newTag();
+  const probe = await probeStack(ctx);
   const before = cpuSnapshot(ctx.cpuGroups);
   const t0 = performance.now();
   const stored = await Promise.all(
@@ -317,6 +323,7 @@ async function offline(ctx: Ctx, figures: Figure[], offlineUsers: string[][]): P
   const total = stored.reduce((n, r) => n + r.stored, 0);
   const storeErrors = stored.reduce((n, r) => n + r.errors, 0);
   log(`  stored ${total} in ${storeS.toFixed(1)} s (${formatValue(total / storeS)}/s), errors ${storeErrors}${stored.find((r) => r.firstError) ? `, first: ${stored.find((r) => r.firstError)?.firstError}` : ''}; cores gateway ${(storeCores['gateway'] ?? 0).toFixed(2)} delivery ${(storeCores['message-delivery'] ?? 0).toFixed(2)} postgres ${(storeCores['postgres'] ?? 0).toFixed(2)}`);
+  log(describeBreakdown(await probe.finish()));
   const t1 = performance.now();
   const beforeDrain = cpuSnapshot(ctx.cpuGroups);
   const drained = await Promise.all(ctx.procs.map((p, i) => p.call({ type: 'drain', userIds: offlineUsers[i] ?? [], pageSize: DRAIN_PAGE }, 'drained')));
