@@ -121,6 +121,29 @@ describe('PostgreSQL busy backends', () => {
   });
 });
 
+describe('PostgreSQL busy backends, when the sampler loses its connection', () => {
+  it('stops sampling and still reports what it saw (no unhandled rejection)', async () => {
+    const db = await createTestDatabase({ label: 'breakdown_lost' });
+    const admin = new Client({ connectionString: db.url });
+    try {
+      await admin.connect();
+      const sampler = await PgActivitySampler.start(db.url, 5);
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      const { rows } = await admin.query<{ n: number }>(
+        `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity
+         WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+      );
+      expect(rows[0]?.n).toBe(1);
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      const seen = await sampler.stop();
+      expect(seen.store.cpu).toBe(0);
+    } finally {
+      await admin.end();
+      await db.drop();
+    }
+  });
+});
+
 describe('waiting for a core', () => {
   it('reads run-queue time of every thread of a process and turns it into seconds per second', () => {
     expect(runQueueSeconds(process.pid)).toBeGreaterThanOrEqual(0);

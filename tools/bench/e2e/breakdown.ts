@@ -139,9 +139,14 @@ export class PgActivitySampler {
   private readonly counts = emptyBusy();
   private samples = 0;
   private running = true;
+  private failure: Error | undefined;
   private readonly loop: Promise<void>;
 
   private constructor(private readonly client: Client, everyMs: number) {
+    // A connection lost between queries is an 'error' event, which would crash the process.
+    client.on('error', (error) => {
+      this.failure ??= error;
+    });
     this.loop = this.run(everyMs);
   }
 
@@ -151,7 +156,16 @@ export class PgActivitySampler {
     return new PgActivitySampler(client, everyMs);
   }
 
+  /** A failed sample ends sampling (the database went away); stop() reports what came before. */
   private async run(everyMs: number): Promise<void> {
+    try {
+      await this.sample(everyMs);
+    } catch (error) {
+      this.failure = error instanceof Error ? error : new Error(String(error));
+    }
+  }
+
+  private async sample(everyMs: number): Promise<void> {
     while (this.running) {
       const { rows } = await this.client.query<{ wait_event_type: string | null; wait_event: string | null; query: string }>(
         `SELECT wait_event_type, wait_event, query FROM pg_stat_activity
@@ -165,7 +179,9 @@ export class PgActivitySampler {
 
   async stop(): Promise<BusyBackends> {
     this.running = false;
-    await this.loop.finally(() => this.client.end());
+    await this.loop;
+    await this.client.end().catch(() => undefined);
+    if (this.samples === 0 && this.failure !== undefined) throw this.failure;
     const out = emptyBusy();
     for (const kind of Object.keys(out) as StatementKind[]) {
       for (const w of Object.keys(out[kind]) as WaitClass[]) out[kind][w] = this.counts[kind][w] / Math.max(1, this.samples);

@@ -67,6 +67,20 @@ describe('CommitBatcher', () => {
     expect(waited.statementMs).toBeLessThan(25);
   });
 
+  it('neither fails nor repeats a batch whose report throws', async () => {
+    const r = recorder();
+    const b = new CommitBatcher({
+      run: r.run,
+      inFlight: 1,
+      maxItems: 100,
+      onBatch: () => {
+        throw new Error('metrics broke');
+      },
+    });
+    expect(await Promise.all([b.submit(1), b.submit(2)])).toEqual([10, 20]);
+    expect(r.batches).toEqual([[1, 2]]);
+  });
+
   it('bounds batches by item count and weight (a heavy item still goes alone)', async () => {
     const r = recorder();
     const b = new CommitBatcher({

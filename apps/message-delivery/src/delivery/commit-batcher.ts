@@ -125,20 +125,23 @@ export class CommitBatcher<T, R> {
   private async execute(batch: Pending<T, R>[], lane: number): Promise<void> {
     const started = performance.now();
     const report = () => {
-      this.options.onBatch?.({
-        items: batch.length,
-        // Queue order is submit order, so the first item waited longest.
-        queuedMs: started - (batch[0]?.queuedAt ?? started),
-        statementMs: performance.now() - started,
-      });
+      try {
+        this.options.onBatch?.({
+          items: batch.length,
+          // Queue order is submit order, so the first item waited longest.
+          queuedMs: started - (batch[0]?.queuedAt ?? started),
+          statementMs: performance.now() - started,
+        });
+      } catch {
+        // Metrics are best effort: the batch's outcome stands either way.
+      }
     };
+    let outcomes: R[];
     try {
-      const outcomes = await this.options.run(
+      outcomes = await this.options.run(
         batch.map((p) => p.item),
         lane,
       );
-      report();
-      settle(batch, outcomes);
     } catch (error) {
       report();
       if (batch.length === 1 || this.options.retryAlone === false) {
@@ -157,7 +160,10 @@ export class CommitBatcher<T, R> {
           }
         }),
       );
+      return;
     }
+    report();
+    settle(batch, outcomes);
   }
 }
 
