@@ -5,7 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { createTestDatabase } from '@parley/testing';
+import type { TestDatabase } from '@parley/testing';
+import { withTestDatabase } from '@parley/testing';
 import { Client } from 'pg';
 import { Histogram, Registry } from 'prom-client';
 import {
@@ -14,12 +15,10 @@ import {
   histogramQuantile,
   parseSamples,
   PgActivitySampler,
-  runQueueBetween,
-  runQueueSeconds,
-  runQueueSnapshot,
   statementKindOf,
   waitClassOf,
 } from './breakdown';
+import { groupSnapshot, perSecondBetween, runQueueSeconds } from './cpu';
 
 /** A registry with one labelled histogram, as a service exposes it. */
 function exposition() {
@@ -32,6 +31,19 @@ function exposition() {
     registers: [registry],
   });
   return { registry, h };
+}
+
+/** A fresh database and one more connection to it, both gone afterwards. */
+function withDatabaseClient(label: string, fn: (db: TestDatabase, client: Client) => Promise<void>): Promise<void> {
+  return withTestDatabase(async (db) => {
+    const client = new Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      await fn(db, client);
+    } finally {
+      await client.end();
+    }
+  }, { label });
 }
 
 describe('Prometheus histograms', () => {
@@ -103,10 +115,7 @@ describe('PostgreSQL busy backends', () => {
   });
 
   it('samples the database\'s active backends, not its own', async () => {
-    const db = await createTestDatabase({ label: 'breakdown' });
-    const busy = new Client({ connectionString: db.url });
-    try {
-      await busy.connect();
+    await withDatabaseClient('breakdown', async (db, busy) => {
       const sampler = await PgActivitySampler.start(db.url, 5);
       await busy.query('SELECT pg_sleep(0.4)');
       const seen = await sampler.stop();
@@ -114,19 +123,13 @@ describe('PostgreSQL busy backends', () => {
       expect(seen.other.other).toBeGreaterThan(0.5);
       expect(seen.other.other).toBeLessThanOrEqual(1);
       expect(seen.store.cpu + seen.ack.cpu).toBe(0);
-    } finally {
-      await busy.end();
-      await db.drop();
-    }
+    });
   });
 });
 
 describe('PostgreSQL busy backends, when the sampler loses its connection', () => {
   it('stops sampling and still reports what it saw (no unhandled rejection)', async () => {
-    const db = await createTestDatabase({ label: 'breakdown_lost' });
-    const admin = new Client({ connectionString: db.url });
-    try {
-      await admin.connect();
+    await withDatabaseClient('breakdown_lost', async (db, admin) => {
       const sampler = await PgActivitySampler.start(db.url, 5);
       await new Promise((resolve) => setTimeout(resolve, 60));
       const { rows } = await admin.query<{ n: number }>(
@@ -137,21 +140,18 @@ describe('PostgreSQL busy backends, when the sampler loses its connection', () =
       await new Promise((resolve) => setTimeout(resolve, 60));
       const seen = await sampler.stop();
       expect(seen.store.cpu).toBe(0);
-    } finally {
-      await admin.end();
-      await db.drop();
-    }
+    });
   });
 });
 
 describe('waiting for a core', () => {
   it('reads run-queue time of every thread of a process and turns it into seconds per second', () => {
     expect(runQueueSeconds(process.pid)).toBeGreaterThanOrEqual(0);
-    expect(runQueueSeconds(2 ** 22 + 7)).toBe(0); // no such process
+    expect(runQueueSeconds(2 ** 22 + 7)).toBeUndefined(); // no such process
     const groups = { self: () => [process.pid] };
     const before = { self: new Map([[process.pid, 1]]) };
     const after = { self: new Map([[process.pid, 1.5]]) };
-    expect(runQueueBetween(before, after, 2)).toEqual({ self: 0.25 });
-    expect(runQueueSnapshot(groups)['self']?.get(process.pid)).toBeGreaterThanOrEqual(0);
+    expect(perSecondBetween(before, after, 2)).toEqual({ self: 0.25 });
+    expect(groupSnapshot(groups, runQueueSeconds)['self']?.get(process.pid)).toBeGreaterThanOrEqual(0);
   });
 });

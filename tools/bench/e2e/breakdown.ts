@@ -9,10 +9,10 @@
  *   (`/proc/<pid>/task/<tid>/schedstat`): on a 2-core machine running six busy processes,
  *   that wait is the queueing in every hop.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { Rpc } from '@parley/contracts';
 import { Client } from 'pg';
-import type { CpuGroups } from './cpu';
+import type { CpuGroups, GroupSnapshot } from './cpu';
+import { groupSnapshot, perSecondBetween, runQueueSeconds } from './cpu';
 
 // ---- Prometheus histograms -------------------------------------------------------------
 
@@ -129,6 +129,11 @@ export function statementKindOf(query: string): StatementKind {
 /** Mean number of backends busy at once, by statement kind and wait class. */
 export type BusyBackends = Record<StatementKind, Record<WaitClass, number>>;
 
+/** Backends of one statement kind busy at once, whatever they waited on. */
+export function busyTotal(row: Readonly<Record<WaitClass, number>>): number {
+  return row.cpu + row.wal + row.lock + row.other;
+}
+
 const emptyBusy = (): BusyBackends => {
   const row = (): Record<WaitClass, number> => ({ cpu: 0, wal: 0, lock: 0, other: 0 });
   return { store: row(), ack: row(), other: row() };
@@ -190,46 +195,6 @@ export class PgActivitySampler {
   }
 }
 
-// ---- Waiting for a core ------------------------------------------------------------------
-
-/** Seconds the threads of `pid` have spent ready to run but not running (0 when gone). */
-export function runQueueSeconds(pid: number): number {
-  let ns = 0;
-  try {
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      try {
-        // schedstat: time on a CPU, time waiting on a run queue (both ns), timeslices.
-        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[1] ?? 0);
-      } catch {
-        // thread exited meanwhile
-      }
-    }
-  } catch {
-    // process exited
-  }
-  return ns / 1e9;
-}
-
-/** Run-queue seconds per pid of each group. */
-export type RunQueueSnapshot = Record<string, Map<number, number>>;
-
-export function runQueueSnapshot(groups: CpuGroups): RunQueueSnapshot {
-  const out: RunQueueSnapshot = {};
-  for (const [name, pids] of Object.entries(groups)) out[name] = new Map(pids().map((pid) => [pid, runQueueSeconds(pid)]));
-  return out;
-}
-
-/** Seconds each group waited for a core per second of wall time between two snapshots. */
-export function runQueueBetween(before: RunQueueSnapshot, after: RunQueueSnapshot, seconds: number): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [name, pids] of Object.entries(after)) {
-    let waited = 0;
-    for (const [pid, s] of pids) waited += s - (before[name]?.get(pid) ?? 0);
-    out[name] = Math.max(0, waited / seconds);
-  }
-  return out;
-}
-
 // ---- One step ----------------------------------------------------------------------------
 
 /** p50 / p99 in milliseconds (undefined: nothing observed). */
@@ -272,18 +237,18 @@ export class StepProbe {
   private constructor(
     private readonly urls: { readonly gateway: string; readonly delivery: string },
     private readonly groups: CpuGroups,
-    private readonly before: { readonly gateway: Sample[]; readonly delivery: Sample[]; readonly runQueue: RunQueueSnapshot },
+    private readonly before: { readonly gateway: Sample[]; readonly delivery: Sample[]; readonly runQueue: GroupSnapshot },
     private readonly sampler: PgActivitySampler,
     private readonly startedAt: number,
   ) {}
 
   static async start(urls: { gateway: string; delivery: string }, databaseUrl: string, groups: CpuGroups): Promise<StepProbe> {
     const [gateway, delivery, sampler] = await Promise.all([scrape(urls.gateway), scrape(urls.delivery), PgActivitySampler.start(databaseUrl)]);
-    return new StepProbe(urls, groups, { gateway, delivery, runQueue: runQueueSnapshot(groups) }, sampler, performance.now());
+    return new StepProbe(urls, groups, { gateway, delivery, runQueue: groupSnapshot(groups, runQueueSeconds) }, sampler, performance.now());
   }
 
   async finish(): Promise<StepBreakdown> {
-    const runQueue = runQueueBetween(this.before.runQueue, runQueueSnapshot(this.groups), (performance.now() - this.startedAt) / 1000);
+    const runQueue = perSecondBetween(this.before.runQueue, groupSnapshot(this.groups, runQueueSeconds), (performance.now() - this.startedAt) / 1000);
     const [gateway, delivery, busyBackends] = await Promise.all([scrape(this.urls.gateway), scrape(this.urls.delivery), this.sampler.stop()]);
     const delta = (before: Sample[], after: Sample[], name: string, match: Record<string, string> = {}) =>
       quantiles(histogramDelta(histogramOf(before, name, match), histogramOf(after, name, match)));
@@ -307,7 +272,7 @@ const fmt = (q: Quantiles) => `${q.p50Ms?.toFixed(1) ?? '-'} / ${q.p99Ms?.toFixe
 export function describeBreakdown(b: StepBreakdown): string {
   const busy = (k: StatementKind) => {
     const r = b.busyBackends[k];
-    return `${k} ${(r.cpu + r.wal + r.lock + r.other).toFixed(2)} (cpu ${r.cpu.toFixed(2)}, WAL ${r.wal.toFixed(2)}, lock ${r.lock.toFixed(2)})`;
+    return `${k} ${busyTotal(r).toFixed(2)} (cpu ${r.cpu.toFixed(2)}, WAL ${r.wal.toFixed(2)}, lock ${r.lock.toFixed(2)})`;
   };
   const waits = Object.entries(b.runQueue).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(' ');
   return (

@@ -1,6 +1,7 @@
 /**
  * CPU time per process from /proc (Linux), so each step can say which process used the
- * cores: the services, the load generator, PostgreSQL and nats-server.
+ * cores: the services, the load generator, PostgreSQL and nats-server; and how long each
+ * waited for one (run-queue time, breakdown.ts).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 
@@ -54,37 +55,72 @@ export function machineCpuSeconds(): { busy: number; total: number } {
 
 export type CpuGroups = Record<string, () => readonly number[]>;
 
-/** CPU seconds per pid of each named group, and of the whole machine. */
-export interface CpuSnapshot {
-  readonly groups: Record<string, Map<number, number>>;
-  readonly machine: number;
+/** Seconds the threads of `pid` have spent ready to run but not running, or undefined when it is gone. */
+export function runQueueSeconds(pid: number): number | undefined {
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return undefined;
+  }
+  let ns = 0;
+  for (const tid of tids) {
+    try {
+      // schedstat: time on a CPU, time waiting on a run queue (both ns), timeslices.
+      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[1] ?? 0);
+    } catch {
+      // thread exited meanwhile
+    }
+  }
+  return ns / 1e9;
 }
 
-export function cpuSnapshot(groups: CpuGroups): CpuSnapshot {
-  const out: Record<string, Map<number, number>> = {};
+/** A per-process reading (seconds so far) of every pid of each named group. */
+export type GroupSnapshot = Record<string, Map<number, number>>;
+
+export function groupSnapshot(groups: CpuGroups, read: (pid: number) => number | undefined): GroupSnapshot {
+  const out: GroupSnapshot = {};
   for (const [name, pids] of Object.entries(groups)) {
     const m = new Map<number, number>();
     for (const pid of pids()) {
-      const s = processCpuSeconds(pid);
+      const s = read(pid);
       if (s !== undefined) m.set(pid, s);
     }
     out[name] = m;
   }
-  return { groups: out, machine: machineCpuSeconds().busy };
+  return out;
 }
 
 /**
- * Cores used per group between two snapshots taken `seconds` apart. Per process: one seen
- * only afterwards started in between (all its CPU counts); one that exited in between is
- * lost (a lower bound: connection pools that reconnect do this to PostgreSQL backends).
+ * Seconds per second of each group between two snapshots taken `seconds` apart. Per process:
+ * one seen only afterwards started in between (all of its reading counts); one that exited in
+ * between is lost (a lower bound: connection pools that reconnect do this to PostgreSQL
+ * backends).
  */
-export function coresBetween(before: CpuSnapshot, after: CpuSnapshot, seconds: number): Record<string, number> {
+export function perSecondBetween(before: GroupSnapshot, after: GroupSnapshot, seconds: number): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const [name, pids] of Object.entries(after.groups)) {
+  for (const [name, pids] of Object.entries(after)) {
     let used = 0;
-    for (const [pid, s] of pids) used += s - (before.groups[name]?.get(pid) ?? 0);
+    for (const [pid, s] of pids) used += s - (before[name]?.get(pid) ?? 0);
     out[name] = Math.max(0, used / seconds);
   }
-  out['machine'] = Math.max(0, (after.machine - before.machine) / seconds);
   return out;
+}
+
+/** CPU seconds per pid of each named group, and of the whole machine. */
+export interface CpuSnapshot {
+  readonly groups: GroupSnapshot;
+  readonly machine: number;
+}
+
+export function cpuSnapshot(groups: CpuGroups): CpuSnapshot {
+  return { groups: groupSnapshot(groups, processCpuSeconds), machine: machineCpuSeconds().busy };
+}
+
+/** Cores used per group between two snapshots taken `seconds` apart (see perSecondBetween). */
+export function coresBetween(before: CpuSnapshot, after: CpuSnapshot, seconds: number): Record<string, number> {
+  return {
+    ...perSecondBetween(before.groups, after.groups, seconds),
+    machine: Math.max(0, (after.machine - before.machine) / seconds),
+  };
 }

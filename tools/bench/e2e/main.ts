@@ -23,7 +23,7 @@ import { MAX_MAILBOX_PAGE } from '@parley/contracts';
 import type { LoopbackCeiling, NatsCeilings, PgCeilings } from './ceilings';
 import { measureLoopback, measureNats, measurePostgres } from './ceilings';
 import type { Quantiles, StepBreakdown } from './breakdown';
-import { describeBreakdown, StepProbe } from './breakdown';
+import { busyTotal, describeBreakdown, StepProbe } from './breakdown';
 import type { CpuGroups } from './cpu';
 import { coresBetween, cpuSnapshot, pidsByName, postgresBackendPids } from './cpu';
 import { BenchDevice } from './device';
@@ -189,11 +189,13 @@ async function runStep(ctx: Ctx, ratePerS: number, real: boolean): Promise<Sweep
 /** Where the knee step's time went (breakdown.ts), as figures. */
 function breakdownFigures(b: StepBreakdown): Figure[] {
   const stage = (key: string, label: string, q: Quantiles, note: string): Figure[] =>
-    [['p50', q.p50Ms], ['p99', q.p99Ms]].flatMap(([p, v]) =>
-      v === undefined ? [] : [{ name: `one_to_one.knee_${key}_${String(p)}`, label: `1:1 at the knee: ${label} ${String(p)}`, value: Number(v), unit: 'ms', note }],
-    );
+    (['p50', 'p99'] as const).flatMap((p) => {
+      const value = q[`${p}Ms`];
+      return value === undefined ? [] : [{ name: `one_to_one.knee_${key}_${p}`, label: `1:1 at the knee: ${label} ${p}`, value, unit: 'ms', note }];
+    });
   const store = b.busyBackends.store;
-  const storeBusy = store.cpu + store.wal + store.lock + store.other;
+  const storeBusy = busyTotal(store);
+  const share = (part: number) => (storeBusy > 0 ? Math.round((part / storeBusy) * 100) : 0);
   return [
     ...stage('gateway_queue', 'gateway batch queue', b.gatewayQueue, 'oldest send of a delivery.batch request, waiting for a free slot'),
     ...stage('batch_round_trip', 'delivery.batch round trip', b.batchRoundTrip, 'in the gateway: request to reply'),
@@ -205,7 +207,7 @@ function breakdownFigures(b: StepBreakdown): Figure[] {
       label: '1:1 at the knee: store statements running at once',
       value: storeBusy,
       unit: 'backends',
-      note: `mean of pg_stat_activity samples; ${storeBusy > 0 ? Math.round((store.wal / storeBusy) * 100) : 0}% of it waiting for the WAL flush, ${storeBusy > 0 ? Math.round((store.lock / storeBusy) * 100) : 0}% for locks`,
+      note: `mean of pg_stat_activity samples; ${share(store.wal)}% of it waiting for the WAL flush, ${share(store.lock)}% for locks`,
     },
     ...Object.entries(b.runQueue).map(([k, v]): Figure => ({
       name: `one_to_one.knee_runqueue_wait.${k}`,
